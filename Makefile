@@ -1,0 +1,42 @@
+# Set-up and checks for ITP Monitor. Needs only Python 3.11+ and make:
+# every target creates .venv and installs what it needs into it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Everything that goes into the installed package: a change to any of it reinstalls.
+SOURCES := pyproject.toml README.md $(shell find itp_monitor migrations resources -type f \
+             ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null)
+
+.PHONY: run test lint clean
+
+run: $(VENV)/.app
+	$(BIN)/itp-monitor
+
+# -P keeps the working directory off sys.path: the tests import the installed
+# package, migrations and resources included, not the ./itp_monitor source.
+test: $(VENV)/.test lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -P -m pytest
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
+	  "ITP Monitor needs Python 3.11 or newer; $(PYTHON) is %d.%d" % sys.version_info[:2])'
+	$(PYTHON) -m venv $(VENV)
+
+# A real install (not editable): the migrations and resources are copied into
+# the package exactly as a ward's installation gets them.
+$(VENV)/.app: $(BIN)/python $(SOURCES)
+	$(BIN)/python -m pip install --quiet .
+	@touch $@
+
+$(VENV)/.test: $(BIN)/python $(SOURCES)
+	$(BIN)/python -m pip install --quiet ".[test]"
+	@touch $@ $(VENV)/.app
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
