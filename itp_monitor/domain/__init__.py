@@ -1,0 +1,1 @@
+"""Pure clinical logic: records, protocol, validation and rules. No Qt, no database."""

@@ -1,0 +1,159 @@
+"""The unit's protocol: clinical thresholds and windows, their defaults, units and sources."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from functools import cache
+from pathlib import Path
+from typing import Any, Self
+
+from itp_monitor.packaged import data_dir
+
+
+@dataclass(frozen=True)
+class SettingInfo:
+    """One number of the protocol as the resource file describes it."""
+
+    key: str
+    default: float
+    unit: str
+    label: str
+    explain: str
+    source: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The settings in force on a unit: the shipped defaults with the unit's overrides."""
+
+    dose_per_kg: float
+    dose_check_min_per_kg: float
+    dose_check_max_per_kg: float
+    course_length_days: int
+    course_gap_days: int
+    follow_up_days: int
+    baseline_window_days: int
+    assessment_day: int
+    stop_at: float
+    stop_recent_days: int
+    response_min: float
+    response_fold: float
+    complete_response_min: float
+    confirm_days: int
+    bleeding_min_who_grade: int
+    bleeding_window_days: int
+    critical_below: float
+    treat_below: float
+    delivery_min: float
+    neuraxial_min: float
+    thrombocytosis_above: float
+    monitoring_interval_days: int
+    delivery_window_from_weeks: int
+    projection_from_weeks: int
+    projection_target_weeks: int
+    projection_window_days: int
+    projection_min_counts: int
+    neonatal_due_days: int
+    neonatal_low_below: float
+    neonatal_severe_below: float
+
+    def with_overrides(self, overrides: Mapping[str, float]) -> Self:
+        """This protocol with some settings changed; unknown keys are an error."""
+        unknown = set(overrides) - {f.name for f in fields(self)}
+        if unknown:
+            raise KeyError(f"unknown protocol settings: {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **_typed(type(self), overrides))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Plausibility limits of the record store and the record file; the same for every unit."""
+
+    count_max: float
+    weight_min: float
+    weight_max: float
+    blood_loss_max_ml: int
+
+
+@dataclass(frozen=True)
+class ProtocolBook:
+    """Everything the resource file says: defaults, limits and what each number means."""
+
+    defaults: Protocol
+    limits: Limits
+    settings: Mapping[str, SettingInfo]
+    limit_info: Mapping[str, SettingInfo]
+
+
+def _typed(cls: type[Any], values: Mapping[str, float]) -> dict[str, Any]:
+    """Values converted to the field types of `cls` (whole numbers stay whole)."""
+    types = {f.name: f.type for f in fields(cls)}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if types[key] in (int, "int"):
+            if float(value) != int(value):
+                raise ValueError(f"{key} must be a whole number, not {value}")
+            out[key] = int(value)
+        else:
+            out[key] = float(value)
+    return out
+
+
+def _section(
+    raw: Mapping[str, Any], name: str, cls: type[Any], path: Path
+) -> dict[str, SettingInfo]:
+    section = raw.get(name, {})
+    expected = {f.name for f in fields(cls)}
+    if set(section) != expected:
+        missing = sorted(expected - set(section))
+        extra = sorted(set(section) - expected)
+        raise ValueError(
+            f"{path}: [{name}] does not match the app: missing {missing}, unknown {extra}"
+        )
+    infos: dict[str, SettingInfo] = {}
+    for key, entry in section.items():
+        lo, hi = entry.get("range", (None, None))
+        infos[key] = SettingInfo(
+            key=key,
+            default=entry["value"],
+            unit=entry["unit"],
+            label=entry["label"],
+            explain=entry["explain"],
+            source=entry["source"],
+            minimum=lo,
+            maximum=hi,
+        )
+    return infos
+
+
+def load_protocol_book(path: Path | None = None) -> ProtocolBook:
+    """Reads the protocol resource file (the packaged one unless `path` is given)."""
+    path = path or data_dir("resources") / "protocol.toml"
+    with path.open("rb") as f:
+        raw = tomllib.load(f)
+    settings = _section(raw, "settings", Protocol, path)
+    limit_info = _section(raw, "limits", Limits, path)
+    defaults = Protocol(**_typed(Protocol, {k: s.default for k, s in settings.items()}))
+    limits = Limits(**_typed(Limits, {k: s.default for k, s in limit_info.items()}))
+    return ProtocolBook(defaults=defaults, limits=limits, settings=settings, limit_info=limit_info)
+
+
+@cache
+def protocol_book() -> ProtocolBook:
+    """The packaged protocol resource, read once."""
+    return load_protocol_book()
+
+
+def default_protocol() -> Protocol:
+    """The shipped defaults, before any override of the unit."""
+    return protocol_book().defaults
+
+
+def limits() -> Limits:
+    """The plausibility limits shipped with the app."""
+    return protocol_book().limits

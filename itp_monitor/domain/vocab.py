@@ -1,0 +1,81 @@
+"""The fixed lists of the record file: treatment kinds, delivery modes, anaesthesia, sites."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class RecordStatus(StrEnum):
+    """Where a version of a clinical record stands; only `current` ones count."""
+
+    CURRENT = "current"
+    CORRECTED = "corrected"
+    VOIDED = "voided"
+
+
+class TreatmentKind(StrEnum):
+    PREDNISONE = "prednisone"
+    DEXAMETHASONE = "dexamethasone"
+    IVIG = "ivig"
+    ANTI_D = "anti_d"
+    PLATELET_TRANSFUSION = "platelet_transfusion"
+    OTHER = "other"
+
+
+class DeliveryMode(StrEnum):
+    VAGINAL = "vaginal"
+    ASSISTED_VAGINAL = "assisted_vaginal"
+    CAESAREAN = "caesarean"
+
+
+class Anaesthesia(StrEnum):
+    NONE = "none"
+    NEURAXIAL = "neuraxial"
+    GENERAL = "general"
+
+
+class InjectionSite(StrEnum):
+    ABDOMEN_LEFT = "abdomen-left"
+    ABDOMEN_RIGHT = "abdomen-right"
+    THIGH_LEFT = "thigh-left"
+    THIGH_RIGHT = "thigh-right"
+    ARM_LEFT = "arm-left"
+    ARM_RIGHT = "arm-right"
+
+
+class WhoBleedingGrade(IntEnum):
+    """The WHO bleeding scale."""
+
+    NONE = 0
+    PETECHIAE_OR_MINOR = 1
+    MILD_SIGNIFICANT = 2
+    GROSS_NEEDS_TRANSFUSION = 3
+    DEBILITATING = 4
+
+    @property
+    def description(self) -> str:
+        return _WHO_DESCRIPTIONS[self]
+
+
+_WHO_DESCRIPTIONS = {
+    WhoBleedingGrade.NONE: "none",
+    WhoBleedingGrade.PETECHIAE_OR_MINOR: "petechiae or minor bleeding",
+    WhoBleedingGrade.MILD_SIGNIFICANT: "mild but clinically significant, no transfusion",
+    WhoBleedingGrade.GROSS_NEEDS_TRANSFUSION: "gross bleeding needing red-cell transfusion",
+    WhoBleedingGrade.DEBILITATING: "debilitating (retinal with loss of vision, CNS, fatal)",
+}
+
+
+class AdverseEventGrade(IntEnum):
+    """Severity of an adverse event (CTCAE grades)."""
+
+    MILD = 1
+    MODERATE = 2
+    SEVERE = 3
+    LIFE_THREATENING = 4
+    DEATH = 5
+
+
+def values_of(enum: type[StrEnum]) -> tuple[str, ...]:
+    """The stored spellings of a list, in order."""
+    return tuple(member.value for member in enum)
