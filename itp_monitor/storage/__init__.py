@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, engine and connection rules, migrations. Knows nothing of Qt."""

@@ -1,0 +1,85 @@
+"""Database triggers that make the record store keep what it is given.
+
+Used by the migration scripts. What a function here emits is part of migrations
+that have already run on wards' databases: never change it; add a new function
+and a new migration instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+KEEP_ROWS = "clinical records are never deleted; void them instead"
+KEEP_VALUES = "a saved record is never changed; correct or void it"
+APPEND_ONLY = "this history is never changed or deleted"
+KEEP_PATIENTS = "patients are never deleted; archive them instead"
+
+
+def _quote(message: str) -> str:
+    return message.replace("'", "''")
+
+
+def refuse_delete(dialect: str, table: str, message: str = KEEP_ROWS) -> list[str]:
+    """Any DELETE on `table` fails."""
+    text = _quote(f"{table}: {message}")
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{text}'); END"
+        ]
+    return [
+        _pg_refuse_function(),
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION itp_refuse('{text}')",
+    ]
+
+
+def refuse_update(dialect: str, table: str, message: str = APPEND_ONLY) -> list[str]:
+    """Any UPDATE on `table` fails."""
+    text = _quote(f"{table}: {message}")
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{text}'); END"
+        ]
+    return [
+        _pg_refuse_function(),
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION itp_refuse('{text}')",
+    ]
+
+
+def versioned(dialect: str, table: str, columns: Sequence[str]) -> list[str]:
+    """Rows of `table` may only go from status 'current' to another status, nothing else.
+
+    `columns` are every column but `status` (SQLite has no row-to-JSON to compare).
+    """
+    text = _quote(f"{table}: {KEEP_VALUES}")
+    if dialect == "sqlite":
+        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in columns)
+        return [
+            f"CREATE TRIGGER {table}_keep_values BEFORE UPDATE ON {table} "
+            f"WHEN OLD.status <> 'current' OR NEW.status = 'current' OR {changed} "
+            f"BEGIN SELECT RAISE(ABORT, '{text}'); END"
+        ]
+    return [
+        "CREATE OR REPLACE FUNCTION itp_keep_values() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN IF OLD.status <> 'current' OR NEW.status = 'current' "
+        "OR (to_jsonb(NEW) - 'status') IS DISTINCT FROM (to_jsonb(OLD) - 'status') "
+        "THEN RAISE EXCEPTION '%', TG_ARGV[0]; END IF; RETURN NEW; END $$",
+        f"CREATE TRIGGER {table}_keep_values BEFORE UPDATE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION itp_keep_values('{text}')",
+    ]
+
+
+def drop(dialect: str, table: str, *suffixes: str) -> list[str]:
+    """Drops the named triggers (`no_delete`, `no_update`, `keep_values`) of `table`."""
+    on = "" if dialect == "sqlite" else f" ON {table}"
+    return [f"DROP TRIGGER IF EXISTS {table}_{suffix}{on}" for suffix in suffixes]
+
+
+def _pg_refuse_function() -> str:
+    return (
+        "CREATE OR REPLACE FUNCTION itp_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$"
+    )

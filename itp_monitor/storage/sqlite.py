@@ -1,0 +1,104 @@
+"""Everything SQLite-specific: connection settings, write locking, migration safety, backup.
+
+Python's sqlite3 module, left to itself, opens transactions lazily with a plain
+BEGIN, so two processes that read and then write can lose an update or fail
+with "database is locked" on the upgrade to a write lock. Here the module's own
+transaction handling is switched off (isolation_level None, which exists on
+Python 3.11 unlike `autocommit`) and SQLAlchemy's "begin" event emits BEGIN
+itself: BEGIN IMMEDIATE for write sessions, which take the write lock at once
+and wait their turn for up to the busy timeout, and a plain BEGIN for reads,
+which under WAL never wait for a writer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event
+
+BUSY_TIMEOUT_MS = 10_000
+WRITE_OPTION = "itp_write"
+
+# Read back by the tests from a live connection.
+CONNECTION_PRAGMAS = {
+    "journal_mode": "WAL",  # readers never block the writer, nor it them
+    "synchronous": "FULL",  # a saved count survives a power cut
+    "foreign_keys": "ON",
+    "busy_timeout": str(BUSY_TIMEOUT_MS),
+}
+
+
+def configure(engine: Engine) -> None:
+    """Installs the connection settings and transaction control on an SQLite engine."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        for name, value in CONNECTION_PRAGMAS.items():
+            dbapi_connection.execute(f"PRAGMA {name}={value}")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def connect_args() -> dict[str, Any]:
+    return {"timeout": BUSY_TIMEOUT_MS / 1000}
+
+
+def driver_connection(connection: Connection) -> sqlite3.Connection:
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for schema migrations, with foreign keys off while they run.
+
+    Batch migrations on SQLite copy a table, drop the old one and rename the
+    copy; with foreign keys on, dropping a parent with ON DELETE CASCADE children
+    deletes them. The pragma only takes effect outside a transaction, so it is
+    set on the raw connection before SQLAlchemy begins one. Afterwards every
+    foreign key is checked and the setting is restored before the connection
+    goes back to the pool.
+    """
+    with engine.connect() as connection:
+        raw = driver_connection(connection)
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            yield connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left broken references: {broken[:5]}")
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
+def backup(engine: Engine, target: Path) -> None:
+    """Copies the live database to `target` with SQLite's online backup API.
+
+    Safe while other connections are open, unlike a file copy, which can catch
+    the database half-written or miss what is still in the WAL file.
+    """
+    with engine.connect() as connection:
+        source = driver_connection(connection)
+        destination = sqlite3.connect(target)
+        try:
+            source.backup(destination)
+        finally:
+            destination.close()
+
+
+def file_path(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)

@@ -1,0 +1,71 @@
+"""Shared fixtures: a migrated template database copied per test, a fixed clock, services."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt: the suite runs on machines with no screen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import shutil
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from helpers import NOW, USER
+
+from itp_monitor.domain.records import PatientDetails
+from itp_monitor.services.container import Services, build_services
+from itp_monitor.services.results import PatientInfo
+from itp_monitor.storage.database import Database, resolve_location
+from itp_monitor.storage.migrate import migrate
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database migrated to the newest schema; tests get copies of it."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    db = Database(resolve_location(str(path)))
+    migrate(db)
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def db_path(template_db: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "ward.sqlite"
+    shutil.copy(template_db, path)
+    return path
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[Database]:
+    database = Database(resolve_location(str(db_path)))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def services(db: Database) -> Services:
+    return build_services(db, user=USER, clock=lambda: NOW)
+
+
+@pytest.fixture
+def patient(services: Services) -> PatientInfo:
+    return services.patients.add(
+        PatientDetails(
+            mrn="A1001",
+            name="Jane Doe",
+            edd=date(2027, 1, 10),
+            date_of_birth=date(1993, 4, 2),
+            weight_kg=68.0,
+        )
+    )

@@ -1,0 +1,259 @@
+"""The schema scripts: one head, no drift from the models, upgrades that keep every row."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+
+import itp_monitor
+from itp_monitor.storage import sqlite as sqlite_rules
+from itp_monitor.storage.database import Database, resolve_location
+from itp_monitor.storage.migrate import (
+    HEAD_REVISION,
+    DatabaseTooNew,
+    NotAnItpDatabase,
+    alembic_config,
+    migrate,
+    script_directory,
+    stored_revisions,
+    upgrade,
+)
+from itp_monitor.storage.models import Base
+
+# Rows written at each earlier revision; the upgrade test checks they all survive.
+# Adding a migration makes the old head an earlier revision: give it rows here.
+SEED_ROWS: dict[str, dict[str, list[dict[str, Any]]]] = {
+    "0001_record_store": {
+        "patients": [
+            {
+                "id": 1,
+                "mrn": "A1001",
+                "name": "Jane Doe",
+                "date_of_birth": "1993-04-02",
+                "edd": "2026-12-20",
+                "weight_kg": 68.0,
+                "notes": None,
+                "archived": 0,
+                "created_at_utc": "2026-10-01 07:00:00.000000",
+                "created_by": "nurse",
+            },
+            {
+                "id": 2,
+                "mrn": "A1002",
+                "name": "Mary Roe",
+                "date_of_birth": None,
+                "edd": "2027-01-15",
+                "weight_kg": None,
+                "notes": "twin",
+                "archived": 1,
+                "created_at_utc": "2026-10-02 07:00:00.000000",
+                "created_by": "nurse",
+            },
+        ],
+        "platelet_counts": [
+            {
+                "id": 1,
+                "patient_id": 1,
+                "collected_at": "2026-10-01 08:00:00.000000",
+                "value": 18.0,
+                "source": "lab",
+                "accession": "L1",
+                "status": "corrected",
+                "supersedes_id": None,
+                "entered_at_utc": "2026-10-01 09:00:00.000000",
+                "entered_by": "nurse",
+            },
+            {
+                "id": 2,
+                "patient_id": 1,
+                "collected_at": "2026-10-01 08:00:00.000000",
+                "value": 19.0,
+                "source": "lab",
+                "accession": "L1",
+                "status": "current",
+                "supersedes_id": 1,
+                "entered_at_utc": "2026-10-01 10:00:00.000000",
+                "entered_by": "dr",
+            },
+        ],
+        "injections": [
+            {
+                "id": 1,
+                "patient_id": 1,
+                "given_at": "2026-10-02 09:00:00.000000",
+                "dose_units": 20400,
+                "weight_kg": 68.0,
+                "site": "abdomen-left",
+                "lot": None,
+                "given_by": None,
+                "notes": None,
+                "status": "current",
+                "supersedes_id": None,
+                "entered_at_utc": "2026-10-02 09:05:00.000000",
+                "entered_by": "nurse",
+            },
+        ],
+        "audit_entries": [
+            {
+                "id": 1,
+                "at_utc": "2026-10-01 09:00:00.000000",
+                "user": "nurse",
+                "action": "create",
+                "entity": "platelet_count",
+                "record_id": 1,
+                "original_id": None,
+                "patient_id": 1,
+                "before": None,
+                "after": '{"value": 18.0}',
+                "reason": None,
+            },
+        ],
+    },
+}
+
+
+def _fresh(tmp_path: Path, name: str = "w.sqlite") -> Database:
+    return Database(resolve_location(str(tmp_path / name)))
+
+
+def _rows(db_or_path: Database | Path, table: str) -> list[dict[str, Any]]:
+    if isinstance(db_or_path, Path):
+        with sqlite3.connect(db_or_path) as connection:
+            connection.row_factory = sqlite3.Row
+            return [dict(r) for r in connection.execute(f"SELECT * FROM {table} ORDER BY id")]
+    with db_or_path.engine.connect() as connection:
+        return [
+            dict(r._mapping) for r in connection.execute(text(f"SELECT * FROM {table} ORDER BY id"))
+        ]
+
+
+def test_there_is_one_head_and_the_app_knows_it() -> None:
+    heads = script_directory().get_heads()
+    assert heads == [HEAD_REVISION]
+
+
+def test_the_scripts_match_the_models(db: Database) -> None:
+    with db.engine.connect() as connection:
+        command.check(alembic_config(connection))  # raises if autogenerate finds a difference
+
+
+def _normalised(sql: str) -> str:
+    return re.sub(r"\s+", " ", sql.replace('"', "")).strip()
+
+
+def test_check_constraints_in_the_database_match_the_models(db: Database) -> None:
+    """alembic check does not compare CHECK constraints; this does."""
+    inspector = inspect(db.engine)
+    for table in Base.metadata.sorted_tables:
+        in_models = {
+            (c.name, _normalised(str(c.sqltext)))
+            for c in table.constraints
+            if c.__class__.__name__ == "CheckConstraint"
+        }
+        in_database = {
+            (c["name"], _normalised(c["sqltext"]))
+            for c in inspector.get_check_constraints(table.name)
+        }
+        assert in_database == in_models, table.name
+
+
+def test_a_new_database_is_created_at_the_newest_schema(tmp_path: Path) -> None:
+    db = _fresh(tmp_path)
+    outcome = migrate(db)
+    assert (outcome.before, outcome.after, outcome.backup) == (None, HEAD_REVISION, None)
+    assert stored_revisions(db) == (HEAD_REVISION,)
+    assert set(inspect(db.engine).get_table_names()) >= set(Base.metadata.tables)
+    assert not list(tmp_path.glob("*before-upgrade*"))  # nothing to back up in a new file
+    db.dispose()
+
+
+EARLIER = [
+    rev.revision for rev in script_directory().walk_revisions() if rev.revision != HEAD_REVISION
+]
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_upgrading_a_database_with_data_keeps_every_row(tmp_path: Path, revision: str) -> None:
+    assert revision in SEED_ROWS, f"give {revision} rows in SEED_ROWS to test its upgrade"
+    db = _fresh(tmp_path)
+    upgrade(db, revision)
+    with db.engine.begin() as connection:
+        for table, rows in SEED_ROWS[revision].items():
+            for row in rows:
+                columns = ", ".join(f'"{c}"' for c in row)
+                values = ", ".join(f":{c}" for c in row)
+                connection.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({values})"), row)
+    outcome = migrate(db)
+    assert (outcome.before, outcome.after) == (revision, HEAD_REVISION)
+    for table, rows in SEED_ROWS[revision].items():
+        after = _rows(db, table)
+        assert [{k: r[k] for k in rows[0]} for r in after] == rows, table
+    # and the copy taken before the upgrade holds the old schema with the same rows
+    assert outcome.backup is not None and outcome.backup.exists()
+    assert revision in outcome.backup.name
+    with sqlite3.connect(outcome.backup) as old:
+        assert old.execute("SELECT version_num FROM alembic_version").fetchall() == [(revision,)]
+    for table, rows in SEED_ROWS[revision].items():
+        assert [{k: r[k] for k in rows[0]} for r in _rows(outcome.backup, table)] == rows
+    db.dispose()
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_database_newer_than_the_app_is_refused_and_left_untouched(
+    db: Database, db_path: Path
+) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+        connection.exec_driver_sql("SELECT 1")
+    db.dispose()
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = _digest(db_path)
+    later = _fresh(db_path.parent, db_path.name)
+    with pytest.raises(DatabaseTooNew, match=r"newer version of ITP Monitor.*Nothing was changed"):
+        migrate(later)
+    later.dispose()
+    assert _digest(db_path) == before
+    assert not list(db_path.parent.glob("*before-upgrade*"))
+
+
+def test_a_database_of_another_program_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as other:
+        other.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    db = _fresh(tmp_path, "other.sqlite")
+    with pytest.raises(NotAnItpDatabase, match="not an ITP Monitor database"):
+        migrate(db)
+    db.dispose()
+    with sqlite3.connect(path) as other:
+        tables = other.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    assert tables == [("invoices",)]
+
+
+def test_foreign_keys_are_off_during_migrations_and_back_on_after(db: Database) -> None:
+    with sqlite_rules.migration_connection(db.engine) as connection:
+        raw = sqlite_rules.driver_connection(connection)
+        assert raw.execute("PRAGMA foreign_keys").fetchone() == (0,)
+        pooled = raw
+    assert pooled.execute("PRAGMA foreign_keys").fetchone() == (1,)
+
+
+@pytest.mark.skipif(
+    Path(itp_monitor.__file__).parent.parent.joinpath("pyproject.toml").exists(),
+    reason="running from a source checkout; this checks the installed package",
+)
+def test_the_installed_package_carries_its_migrations_and_resources() -> None:
+    package = Path(itp_monitor.__file__).parent
+    assert (package / "migrations" / "env.py").is_file()
+    assert (package / "migrations" / "versions" / f"{HEAD_REVISION}.py").is_file()
+    assert (package / "resources" / "protocol.toml").is_file()
