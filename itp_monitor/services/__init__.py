@@ -1,0 +1,1 @@
+"""Use cases: record, correct, void, import, export. Own the transactions and the audit trail."""

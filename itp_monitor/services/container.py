@@ -1,0 +1,36 @@
+"""All the services over one database, as the GUI and the command line receive them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from itp_monitor.services.context import Clock, local_now, operating_system_user
+from itp_monitor.services.demo import DemoService
+from itp_monitor.services.exchange import ExchangeService
+from itp_monitor.services.patients import PatientService
+from itp_monitor.services.records import RecordService
+from itp_monitor.storage.database import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    db: Database
+    user: str
+    patients: PatientService
+    records: RecordService
+    exchange: ExchangeService
+    demo: DemoService
+
+
+def build_services(db: Database, user: str | None = None, clock: Clock = local_now) -> Services:
+    user = user or operating_system_user()
+    exchange = ExchangeService(db, user, clock)
+    patients = PatientService(db, user, clock)
+    return Services(
+        db=db,
+        user=user,
+        patients=patients,
+        records=RecordService(db, user, clock),
+        exchange=exchange,
+        demo=DemoService(exchange, patients, clock),
+    )

@@ -1,0 +1,33 @@
+"""Who is acting and what time it is: the two facts every change is stamped with."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+USER_ENV_VAR = "ITP_MONITOR_USER"
+
+Clock = Callable[[], datetime]
+
+
+def local_now() -> datetime:
+    """Wall-clock time on the ward, without an offset, to the second."""
+    return datetime.now().replace(microsecond=0)  # noqa: DTZ005  (the ward records local time)
+
+
+def utc_now() -> datetime:
+    """UTC for the bookkeeping times (audit, entry), stored without an offset."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def operating_system_user() -> str:
+    """$ITP_MONITOR_USER if set (a shared ward login), else the operating-system user."""
+    configured = os.environ.get(USER_ENV_VAR, "").strip()
+    if configured:
+        return configured
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, e.g. in a container
+        return "unknown"

@@ -1,0 +1,244 @@
+"""Import and export of patient record files: all or nothing in, current values out."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from itp_monitor.domain.records import (
+    AdverseEvent,
+    BleedingAssessment,
+    ClinicalRecord,
+    Delivery,
+    Injection,
+    NeonatalCount,
+    PlateletCount,
+    Treatment,
+)
+from itp_monitor.domain.validation import InvalidEntry
+from itp_monitor.services import record_file
+from itp_monitor.services.errors import NotFound
+from itp_monitor.services.kinds import kind_of
+from itp_monitor.services.patients import current_records, load_records
+from itp_monitor.services.record_file import FilePatient, FileRefused
+from itp_monitor.services.recorder import Recorder, patient_by_mrn
+from itp_monitor.services.results import ImportOutcome
+from itp_monitor.services.unit import ServiceBase
+from itp_monitor.storage.models import Patient
+
+# What makes two records "the same record" when merging: the same kind and these values.
+SAME_RECORD: dict[type[Any], tuple[str, ...]] = {
+    PlateletCount: ("collected_at", "value"),
+    NeonatalCount: ("collected_at", "value"),
+    Injection: ("given_at",),
+    BleedingAssessment: ("assessed_at",),
+    Treatment: ("kind", "started_at"),
+    Delivery: (),  # a patient has one delivery
+    AdverseEvent: ("onset_at", "description"),
+}
+
+
+def _key(record: ClinicalRecord) -> tuple[Any, ...]:
+    return (type(record), *(getattr(record, name) for name in SAME_RECORD[type(record)]))
+
+
+def _same_person(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+class ExchangeService(ServiceBase):
+    # --- import -------------------------------------------------------------
+
+    def import_file(self, path: Path, *, merge: bool = False) -> ImportOutcome:
+        """Imports a record file; FileRefused (nothing saved) lists every problem."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise FileRefused([f"{path}: no such file"]) from None
+        except UnicodeDecodeError as e:
+            raise FileRefused([f"{path}: not UTF-8 text ({e.reason} at byte {e.start})"]) from None
+        except json.JSONDecodeError as e:
+            raise FileRefused(
+                [f"{path}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"]
+            ) from None
+        return self.import_data(data, merge=merge, source=path.name)
+
+    def import_data(
+        self, data: Any, *, merge: bool = False, source: str = "a record file"
+    ) -> ImportOutcome:
+        patients, problems = record_file.read(data)
+        outcome = ImportOutcome()
+        with self.change() as recorder:
+            for patient in patients:
+                if patient.readable:
+                    outcome = self._import_patient(
+                        recorder, patient, merge, source, problems, outcome
+                    )
+                else:
+                    problems += self._value_problems(recorder, patient)
+            if problems:
+                raise FileRefused(problems)  # leaving the transaction rolls everything back
+        return outcome
+
+    @staticmethod
+    def _value_problems(recorder: Recorder, patient: FilePatient) -> list[str]:
+        """For a patient with unreadable fields: the value problems of what could be read,
+        so that one pass reports everything (nothing of hers is saved)."""
+        found: list[str] = []
+        if patient.details is not None:
+            found += [
+                f"{patient.label}, {p}"
+                for p in recorder.checker.check_patient(patient.details).errors
+            ]
+        for entry in patient.records:
+            if entry.record is not None:
+                errors = recorder.checker.check(entry.record).errors
+                found += [f"{patient.label}, {entry.where}, {p}" for p in errors]
+        return found
+
+    def _import_patient(
+        self,
+        recorder: Recorder,
+        patient: FilePatient,
+        merge: bool,
+        source: str,
+        problems: list[str],
+        outcome: ImportOutcome,
+    ) -> ImportOutcome:
+        assert patient.details is not None and patient.mrn is not None  # patient.readable
+        reason = f"imported from {source}"
+        existing = recorder.find_mrn(patient.mrn)
+        present: dict[tuple[Any, ...], ClinicalRecord] = {}
+        notes = list(outcome.notes)
+        if existing is None:
+            try:
+                info = recorder.add_patient(
+                    patient.details, archived=patient.archived, reason=reason
+                )
+            except InvalidEntry as e:
+                problems.append(f"{patient.label}, {e}")
+                return outcome
+            patient_id, created, merged = info.id, (*outcome.created, patient.mrn), outcome.merged
+        elif not merge:
+            problems.append(
+                f"{patient.label}, mrn: {patient.mrn} is already in the database "
+                f"({existing.name}); import with --merge to add this file's records to her"
+            )
+            return outcome
+        else:
+            if not self._same_patient(existing, patient, problems):
+                return outcome
+            notes += self._differences(existing, patient)
+            patient_id, created, merged = (
+                existing.id,
+                outcome.created,
+                (*outcome.merged, patient.mrn),
+            )
+            for record_type in SAME_RECORD:
+                kind = kind_of(record_type)
+                for s in current_records(recorder.session, kind, [patient_id]).get(patient_id, []):
+                    present[_key(s.record)] = s.record
+        added = skipped = 0
+        for entry in patient.records:
+            record = entry.record
+            assert record is not None  # patient.readable
+            if isinstance(record, Injection) and record.weight_kg is None and existing is not None:
+                record = dataclasses.replace(record, weight_kg=existing.weight_kg)
+            where = f"{patient.label}, {entry.where}"
+            if _key(record) in present:
+                if present[_key(record)] == record:
+                    skipped += 1
+                else:
+                    problems.append(
+                        f"{where}: the database already has this {kind_of(type(record)).label} "
+                        "with other values; correct it in the app rather than by import"
+                    )
+                continue
+            notes += [f"{where}, {w} (accepted)" for w in recorder.checker.check(record).warnings]
+            try:
+                # `present` holds what was stored before this import only: the file's own
+                # repeats meet the recorder's duplicate rule like any other entry.
+                recorder.add(patient_id, record, confirmed=True, reason=reason, allow_archived=True)
+            except InvalidEntry as e:
+                problems.append(f"{where}, {e}")
+                continue
+            added += 1
+        return ImportOutcome(
+            created=created,
+            merged=merged,
+            records_added=outcome.records_added + added,
+            records_already_present=outcome.records_already_present + skipped,
+            notes=tuple(notes),
+        )
+
+    @staticmethod
+    def _same_patient(existing: Patient, patient: FilePatient, problems: list[str]) -> bool:
+        d = patient.details
+        assert d is not None
+        if not _same_person(existing.name, d.name):
+            problems.append(
+                f"{patient.label}, name: {d.name!r} is not the name stored for {existing.mrn} "
+                f"({existing.name!r}); is it another woman? Nothing was merged"
+            )
+            return False
+        if d.date_of_birth and existing.date_of_birth and d.date_of_birth != existing.date_of_birth:
+            problems.append(
+                f"{patient.label}, date_of_birth: {d.date_of_birth} is not the date stored for "
+                f"{existing.mrn} ({existing.date_of_birth}); is it another woman? "
+                "Nothing was merged"
+            )
+            return False
+        return True
+
+    @staticmethod
+    def _differences(existing: Patient, patient: FilePatient) -> list[str]:
+        d = patient.details
+        assert d is not None
+        notes = []
+        for field in ("edd", "weight_kg", "notes", "date_of_birth"):
+            theirs, ours = getattr(d, field), getattr(existing, field)
+            if theirs is not None and theirs != ours:
+                notes.append(
+                    f"{patient.label}, {field}: the file says {theirs}, the database {ours}; "
+                    "the database's value is kept"
+                )
+        return notes
+
+    # --- export -------------------------------------------------------------
+
+    def export_data(self, mrns: list[str] | None = None) -> dict[str, Any]:
+        """A record file of the named patients, or of all (archived ones included)."""
+        with self.db.reading() as session:
+            if mrns:
+                patients = []
+                for mrn in mrns:
+                    row = patient_by_mrn(session, mrn)
+                    if row is None:
+                        raise NotFound(f"mrn: {mrn} is not in the database")
+                    patients.append(row)
+            else:
+                patients = list(session.scalars(select(Patient).order_by(Patient.mrn)))
+            return record_file.write(load_records(session, patients))
+
+    def export_file(self, path: Path, mrns: list[str] | None = None) -> int:
+        """Writes the record file whole or not at all; returns the number of patients."""
+        data = self.export_data(mrns)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        path = path.resolve()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return len(data["patients"])

@@ -1,0 +1,151 @@
+"""Patients: admission, corrections of their details, archiving, and reading their records."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from itp_monitor.domain.records import PatientDetails, PlateletCount
+from itp_monitor.domain.vocab import RecordStatus
+from itp_monitor.services import audit
+from itp_monitor.services.errors import NotFound
+from itp_monitor.services.kinds import KINDS, Kind
+from itp_monitor.services.recorder import patient_by_mrn, patient_info, stored
+from itp_monitor.services.results import (
+    AuditRecord,
+    PatientInfo,
+    PatientRecords,
+    PatientSummary,
+    Stored,
+)
+from itp_monitor.services.unit import ServiceBase
+from itp_monitor.storage.models import Patient, PlateletCountRow
+
+CURRENT = RecordStatus.CURRENT.value
+
+
+def current_records(
+    session: Session, kind: Kind[Any], patient_ids: list[int] | None
+) -> dict[int, list[Stored[Any]]]:
+    """The current records of one kind, per patient, in time order."""
+    table = kind.row
+    query = select(table).where(table.status == CURRENT)
+    if patient_ids is not None:
+        query = query.where(table.patient_id.in_(patient_ids))
+    query = query.order_by(table.patient_id, getattr(table, kind.time_field), table.id)
+    out: dict[int, list[Stored[Any]]] = defaultdict(list)
+    for row in session.scalars(query):
+        out[row.patient_id].append(stored(kind, row))
+    return out
+
+
+def assemble(info: PatientInfo, per_kind: dict[str, list[Stored[Any]]]) -> PatientRecords:
+    deliveries = per_kind.get("delivery", [])
+    return PatientRecords(
+        patient=info,
+        counts=tuple(per_kind.get("platelet_count", ())),
+        injections=tuple(per_kind.get("injection", ())),
+        bleeding=tuple(per_kind.get("bleeding_assessment", ())),
+        treatments=tuple(per_kind.get("treatment", ())),
+        delivery=deliveries[-1] if deliveries else None,
+        neonatal_counts=tuple(per_kind.get("neonatal_count", ())),
+        adverse_events=tuple(per_kind.get("adverse_event", ())),
+    )
+
+
+def load_records(session: Session, patients: list[Patient]) -> list[PatientRecords]:
+    """Every current record of the given patients: one query per kind, whatever their number."""
+    ids = [p.id for p in patients]
+    by_kind = {kind.entity: current_records(session, kind, ids) for kind in KINDS}
+    return [
+        assemble(patient_info(p), {entity: rows.get(p.id, []) for entity, rows in by_kind.items()})
+        for p in patients
+    ]
+
+
+class PatientService(ServiceBase):
+    # --- changes ------------------------------------------------------------
+
+    def add(self, details: PatientDetails) -> PatientInfo:
+        with self.change() as recorder:
+            return recorder.add_patient(details)
+
+    def correct(self, patient_id: int, details: PatientDetails, reason: str) -> PatientInfo:
+        with self.change() as recorder:
+            return recorder.correct_patient(patient_id, details, reason)
+
+    def archive(self, patient_id: int, reason: str) -> PatientInfo:
+        with self.change() as recorder:
+            return recorder.set_archived(patient_id, True, reason)
+
+    def restore(self, patient_id: int, reason: str) -> PatientInfo:
+        with self.change() as recorder:
+            return recorder.set_archived(patient_id, False, reason)
+
+    # --- reading ------------------------------------------------------------
+
+    def get(self, patient_id: int) -> PatientInfo:
+        with self.db.reading() as session:
+            row = session.get(Patient, patient_id)
+            if row is None:
+                raise NotFound(f"no patient with id {patient_id}")
+            return patient_info(row)
+
+    def find(self, mrn: str) -> PatientInfo | None:
+        """The patient with this MRN, ignoring case and surrounding spaces."""
+        with self.db.reading() as session:
+            row = patient_by_mrn(session, mrn)
+            return patient_info(row) if row is not None else None
+
+    def summaries(self, *, include_archived: bool = False) -> list[PatientSummary]:
+        """The patients with their latest count, by name."""
+        with self.db.reading() as session:
+            query = select(Patient).order_by(Patient.name, Patient.mrn)
+            if not include_archived:
+                query = query.where(Patient.archived.is_(False))
+            patients = list(session.scalars(query))
+            ranked = (
+                select(
+                    PlateletCountRow,
+                    func.row_number()
+                    .over(
+                        partition_by=PlateletCountRow.patient_id,
+                        order_by=(PlateletCountRow.collected_at.desc(), PlateletCountRow.id.desc()),
+                    )
+                    .label("rank"),
+                    func.count().over(partition_by=PlateletCountRow.patient_id).label("total"),
+                )
+                .where(PlateletCountRow.status == CURRENT)
+                .subquery()
+            )
+            latest = {
+                row.patient_id: (
+                    PlateletCount(row.collected_at, row.value, row.source, row.accession),
+                    row.total,
+                )
+                for row in session.execute(select(ranked).where(ranked.c.rank == 1))
+            }
+            return [
+                PatientSummary(
+                    patient=patient_info(p),
+                    latest_count=latest[p.id][0] if p.id in latest else None,
+                    count_total=latest[p.id][1] if p.id in latest else 0,
+                )
+                for p in patients
+            ]
+
+    def records(self, patient_id: int) -> PatientRecords:
+        """Everything currently recorded for one patient."""
+        with self.db.reading() as session:
+            row = session.get(Patient, patient_id)
+            if row is None:
+                raise NotFound(f"no patient with id {patient_id}")
+            return load_records(session, [row])[0]
+
+    def history(self, patient_id: int) -> list[AuditRecord]:
+        """The audit trail of the patient and her records, oldest first."""
+        with self.db.reading() as session:
+            return audit.history(session, patient_id)

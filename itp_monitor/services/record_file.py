@@ -1,0 +1,352 @@
+"""The patient record file (docs/record-file.md): reading it into records, writing records out.
+
+Reading checks the form of every field and reports every problem it finds,
+each named by patient (MRN and position), record and field. Values are never
+converted or guessed: a count of 45000 is refused, not divided.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from itp_monitor.domain.records import (
+    AdverseEvent,
+    BleedingAssessment,
+    ClinicalRecord,
+    Delivery,
+    Injection,
+    NeonatalCount,
+    PatientDetails,
+    PlateletCount,
+    Treatment,
+)
+from itp_monitor.domain.validation import Problem
+from itp_monitor.services.results import PatientRecords, Stored
+
+FORMAT = "itp-monitor/1"
+UNSPECIFIED_SOURCE = "unspecified"
+
+
+class FileRefused(ValueError):
+    """The file cannot be imported; `problems` lists every place and what is wrong there."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass
+class FileRecord:
+    record: ClinicalRecord | None  # None when a field could not be read
+    where: str  # "platelet_counts #3"
+
+
+@dataclass
+class FilePatient:
+    position: int
+    details: PatientDetails | None  # None when a detail could not be read
+    archived: bool
+    records: list[FileRecord] = field(default_factory=list)
+    mrn: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.details is not None and all(r.record is not None for r in self.records)
+
+    @property
+    def label(self) -> str:
+        mrn = f"patient {self.mrn}" if self.mrn else "patient with no MRN"
+        return f"{mrn} (#{self.position} in the file)"
+
+
+# --- reading fields -------------------------------------------------------------
+
+
+class _Fields:
+    """Reads the fields of one JSON object, noting problems instead of stopping."""
+
+    def __init__(
+        self, obj: dict[str, Any], problems: list[Problem], allowed: Iterable[str]
+    ) -> None:
+        self.obj = obj
+        self.problems = problems
+        for key in obj:
+            if key not in allowed:
+                problems.append(
+                    Problem(key, f"is not a field of this record (known: {', '.join(allowed)})")
+                )
+
+    def _get(self, key: str, required: bool) -> Any:
+        value = self.obj.get(key)
+        if value is None and required:
+            self.problems.append(Problem(key, "is missing"))
+        return value
+
+    def time(self, key: str, *, required: bool = True) -> Any:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.problems.append(
+                Problem(key, f"{value!r} is not a date and time (2026-10-01T08:00:00)")
+            )
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            self.problems.append(Problem(key, f"{value!r} is not a real date and time"))
+            return None
+        if parsed.tzinfo is not None:
+            self.problems.append(Problem(key, f"{value!r} has a time-zone offset; give local time"))
+            return None
+        return parsed
+
+    def date(self, key: str, *, required: bool = True) -> Any:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        try:
+            if not isinstance(value, str) or len(value) != len("2026-10-01"):
+                raise ValueError
+            return date.fromisoformat(value)
+        except ValueError:
+            self.problems.append(Problem(key, f"{value!r} is not a date (2026-10-01)"))
+            return None
+
+    def number(self, key: str, *, required: bool = True) -> Any:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            self.problems.append(Problem(key, f"{value!r} is not a number"))
+            return None
+        return float(value)
+
+    def whole(self, key: str, *, required: bool = True) -> Any:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not float(value).is_integer()
+        ):
+            self.problems.append(Problem(key, f"{value!r} is not a whole number"))
+            return None
+        return int(value)
+
+    def text(self, key: str, *, required: bool = False) -> Any:
+        value = self._get(key, required)
+        if value is not None and not isinstance(value, str):
+            self.problems.append(Problem(key, f"{value!r} is not text"))
+            return None
+        return value
+
+    def flag(self, key: str) -> Any:
+        value = self.obj.get(key)
+        if value is not None and not isinstance(value, bool):
+            self.problems.append(Problem(key, f"{value!r} is not true, false or null"))
+            return None
+        return value
+
+
+def _count(f: _Fields) -> PlateletCount:
+    return PlateletCount(
+        collected_at=f.time("collected_at"),
+        value=f.number("value"),
+        source=f.text("source") or UNSPECIFIED_SOURCE,
+        accession=f.text("accession"),
+    )
+
+
+def _injection(f: _Fields, weight: float | None) -> Injection:
+    given = f.number("weight_kg", required=False)
+    return Injection(
+        given_at=f.time("given_at"),
+        dose_units=f.whole("dose_units"),
+        weight_kg=given if given is not None else weight,  # type: ignore[arg-type]
+        site=f.text("site"),
+        lot=f.text("lot"),
+        given_by=f.text("given_by"),
+        notes=f.text("notes"),
+    )
+
+
+def _bleeding(f: _Fields) -> BleedingAssessment:
+    return BleedingAssessment(
+        assessed_at=f.time("assessed_at"), who_grade=f.whole("who_grade"), notes=f.text("notes")
+    )
+
+
+def _treatment(f: _Fields) -> Treatment:
+    return Treatment(
+        kind=f.text("kind", required=True),
+        started_at=f.time("started_at"),
+        ended_at=f.time("ended_at", required=False),
+        dose=f.text("dose"),
+        notes=f.text("notes"),
+    )
+
+
+def _delivery(f: _Fields) -> Delivery:
+    return Delivery(
+        delivered_at=f.time("delivered_at"),
+        mode=f.text("mode", required=True),
+        anaesthesia=f.text("anaesthesia"),
+        blood_loss_ml=f.whole("blood_loss_ml", required=False),
+        notes=f.text("notes"),
+    )
+
+
+def _neonatal(f: _Fields) -> NeonatalCount:
+    return NeonatalCount(
+        collected_at=f.time("collected_at"), value=f.number("value"), notes=f.text("notes")
+    )
+
+
+def _adverse(f: _Fields) -> AdverseEvent:
+    return AdverseEvent(
+        onset_at=f.time("onset_at"),
+        description=f.text("description", required=True),
+        grade=f.whole("grade"),
+        related_to_rhtpo=f.flag("related_to_rhtpo"),
+        notes=f.text("notes"),
+    )
+
+
+# name in the file -> (fields, reader); the order is the order records are saved in
+# (a delivery before the newborn counts that need it).
+_LISTS: dict[str, tuple[tuple[str, ...], Callable[..., ClinicalRecord]]] = {
+    "platelet_counts": (("collected_at", "value", "source", "accession"), _count),
+    "injections": (
+        ("given_at", "dose_units", "weight_kg", "site", "lot", "given_by", "notes"),
+        _injection,
+    ),
+    "bleeding_assessments": (("assessed_at", "who_grade", "notes"), _bleeding),
+    "treatments": (("kind", "started_at", "ended_at", "dose", "notes"), _treatment),
+    "delivery": (("delivered_at", "mode", "anaesthesia", "blood_loss_ml", "notes"), _delivery),
+    "neonatal_counts": (("collected_at", "value", "notes"), _neonatal),
+    "adverse_events": (("onset_at", "description", "grade", "related_to_rhtpo", "notes"), _adverse),
+}
+_PATIENT_FIELDS = ("mrn", "name", "date_of_birth", "edd", "weight_kg", "notes", "archived", *_LISTS)
+
+
+def _read_patient(position: int, obj: Any, out: list[str]) -> FilePatient:
+    if not isinstance(obj, dict):
+        out.append(f"patient #{position} in the file: is not an object with fields")
+        return FilePatient(position, None, False)
+    problems: list[Problem] = []
+    f = _Fields(obj, problems, _PATIENT_FIELDS)
+    mrn = f.text("mrn", required=True)
+    patient = FilePatient(
+        position, None, bool(f.flag("archived")), mrn=mrn.strip() if mrn else None
+    )
+    name, edd = f.text("name", required=True), f.date("edd")
+    dob, weight, notes = (
+        f.date("date_of_birth", required=False),
+        f.number("weight_kg", required=False),
+        f.text("notes"),
+    )
+    if not problems:
+        patient.details = PatientDetails(mrn, name, edd, dob, weight, notes)
+    out.extend(f"{patient.label}, {p}" for p in problems)
+    for list_name, (allowed, reader) in _LISTS.items():
+        entries = obj.get(list_name)
+        if entries is None:
+            continue
+        if list_name == "delivery":
+            entries = [entries]
+        if not isinstance(entries, list):
+            out.append(f"{patient.label}, {list_name}: is not a list")
+            continue
+        for index, entry in enumerate(entries, start=1):
+            where = list_name if list_name == "delivery" else f"{list_name} #{index}"
+            if not isinstance(entry, dict):
+                out.append(f"{patient.label}, {where}: is not an object with fields")
+                continue
+            rec_problems: list[Problem] = []
+            rf = _Fields(entry, rec_problems, allowed)
+            record = reader(rf, weight) if reader is _injection else reader(rf)
+            out.extend(f"{patient.label}, {where}, {p}" for p in rec_problems)
+            patient.records.append(FileRecord(None if rec_problems else record, where))
+    return patient
+
+
+def read(data: Any) -> tuple[list[FilePatient], list[str]]:
+    """The patients of a parsed record file, and every problem of form found in it.
+
+    A record or patient with a problem is kept with `record`/`details` None, so
+    that the caller can go on checking the rest and report everything at once.
+    FileRefused is raised only when the file is not a record file at all.
+    """
+    if not isinstance(data, dict):
+        raise FileRefused(["the file is not a record file: it holds no JSON object"])
+    if data.get("format") != FORMAT:
+        raise FileRefused([f"format: {data.get('format')!r} is not {FORMAT!r}"])
+    unknown = set(data) - {"format", "patients"}
+    if unknown:
+        raise FileRefused([f"{key}: is not a field of a record file" for key in sorted(unknown)])
+    listed = data.get("patients", [])
+    if not isinstance(listed, list):
+        raise FileRefused(["patients: is not a list"])
+    problems: list[str] = []
+    patients = [_read_patient(i, obj, problems) for i, obj in enumerate(listed, start=1)]
+    seen: dict[str, int] = {}
+    for p in patients:
+        if p.mrn:
+            key = p.mrn.upper()
+            if key in seen:
+                problems.append(f"{p.label}, mrn: the same MRN as patient #{seen[key]}")
+                p.details = None
+            seen.setdefault(key, p.position)
+    return patients, problems
+
+
+# --- writing --------------------------------------------------------------------
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def _entry(record: ClinicalRecord, names: Iterable[str]) -> dict[str, Any]:
+    return {name: _iso(getattr(record, name)) for name in names}
+
+
+def write(records: Iterable[PatientRecords]) -> dict[str, Any]:
+    """A record file holding the current values of each patient's records."""
+    out = []
+    for r in records:
+        d = r.patient.details
+        patient: dict[str, Any] = {
+            "mrn": d.mrn,
+            "name": d.name,
+            "date_of_birth": _iso(d.date_of_birth),
+            "edd": _iso(d.edd),
+            "weight_kg": d.weight_kg,
+            "notes": d.notes,
+            "archived": r.patient.archived,
+        }
+        lists: dict[str, Sequence[Stored[Any]]] = {
+            "platelet_counts": r.counts,
+            "injections": r.injections,
+            "bleeding_assessments": r.bleeding,
+            "treatments": r.treatments,
+            "neonatal_counts": r.neonatal_counts,
+            "adverse_events": r.adverse_events,
+        }
+        for name, stored in lists.items():
+            patient[name] = [_entry(s.record, _LISTS[name][0]) for s in stored]
+        patient["delivery"] = (
+            _entry(r.delivery.record, _LISTS["delivery"][0]) if r.delivery is not None else None
+        )
+        out.append(patient)
+    return {"format": FORMAT, "patients": out}
