@@ -1,0 +1,122 @@
+"""The `itp-monitor` command: opens the app, or runs a subcommand (docs/command-line.md).
+
+Exit codes: 0 success; 1 the input was refused (the message on stderr says
+what and where); 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from itp_monitor import __version__
+from itp_monitor.bootstrap import open_services
+from itp_monitor.services.container import Services
+from itp_monitor.services.demo import DemoAlreadyLoaded
+from itp_monitor.services.errors import NotFound
+from itp_monitor.services.record_file import FileRefused
+from itp_monitor.storage.database import ENV_VAR
+from itp_monitor.storage.migrate import SchemaError
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="itp-monitor",
+        description="Monitor rhTPO treatment and platelet counts of pregnant women with ITP. "
+        "With no command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        help=f"database: an SQLite file, or a SQLAlchemy URL (default: ${ENV_VAR}, "
+        "else a file in your data folder)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    imp = commands.add_parser("import", help="import a patient record file (all or nothing)")
+    imp.add_argument("file", type=Path, metavar="FILE.json")
+    imp.add_argument(
+        "--merge",
+        action="store_true",
+        help="add the file's records to patients already in the database "
+        "(nothing stored is changed)",
+    )
+
+    exp = commands.add_parser("export", help="write a patient record file")
+    exp.add_argument("file", type=Path, metavar="FILE.json")
+    exp.add_argument("--mrn", action="append", help="only this patient (may be repeated)")
+
+    commands.add_parser("demo", help="load the demonstration ward")
+    return parser
+
+
+def _import(services: Services, args: argparse.Namespace) -> int:
+    outcome = services.exchange.import_file(args.file, merge=args.merge)
+    for note in outcome.notes:
+        print(f"note: {note}", file=sys.stderr)
+    parts = []
+    if outcome.created:
+        parts.append(f"{len(outcome.created)} new ({', '.join(outcome.created)})")
+    if outcome.merged:
+        parts.append(f"{len(outcome.merged)} merged ({', '.join(outcome.merged)})")
+    print(
+        f"Imported {args.file}: patients {'; '.join(parts) or 'none'}; "
+        f"{outcome.records_added} records added, "
+        f"{outcome.records_already_present} already present."
+    )
+    return EXIT_OK
+
+
+def _export(services: Services, args: argparse.Namespace) -> int:
+    written = services.exchange.export_file(args.file, args.mrn)
+    print(f"Wrote {written} patient{'s' if written != 1 else ''} to {args.file}")
+    return EXIT_OK
+
+
+def _demo(services: Services, _args: argparse.Namespace) -> int:
+    outcome = services.demo.load()
+    print(
+        f"Loaded the demonstration ward into {services.db.location.describe()}: "
+        f"{len(outcome.created)} patients, {outcome.records_added} records."
+    )
+    return EXIT_OK
+
+
+COMMANDS = {"import": _import, "export": _export, "demo": _demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # exits 2 on a usage error
+    if args.command is None:
+        from itp_monitor.app import run_app
+
+        return run_app(args.db)
+    try:
+        services = open_services(args.db)
+    except SchemaError as e:
+        print(f"itp-monitor: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        return COMMANDS[args.command](services, args)
+    except FileRefused as e:
+        print(f"itp-monitor {args.command}: refused, nothing was saved:", file=sys.stderr)
+        for problem in e.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_REFUSED
+    except (NotFound, DemoAlreadyLoaded) as e:
+        print(f"itp-monitor {args.command}: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    except OSError as e:
+        print(f"itp-monitor {args.command}: {e.strerror or e}: {e.filename or ''}", file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        services.db.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The panels the main window is composed of, one per file."""
