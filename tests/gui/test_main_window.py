@@ -47,6 +47,13 @@ def test_an_empty_ward_offers_the_demonstration_ward(qtbot: QtBot, services: Ser
     assert "Loaded the demonstration ward: 13 patients" in window.statusBar().currentMessage()
 
 
+def test_the_offer_is_shown_whole(qtbot: QtBot, services: Services) -> None:
+    window = _window(qtbot, services)
+    qtbot.waitExposed(window)
+    label = window.patients.empty.text
+    assert label.height() >= label.heightForWidth(label.width())  # no line cut off
+
+
 def test_each_patient_shows_her_latest_count(
     qtbot: QtBot, services: Services, patient: PatientInfo
 ) -> None:

@@ -22,7 +22,7 @@ def _moment(d: datetime | None) -> str:
     return d.strftime("%d %b %H:%M") if d else ""
 
 
-# header, text shown, value to sort by, alignment
+# header, text shown, value to sort by
 COLUMNS: list[tuple[str, Callable[[PatientSummary], str], Callable[[PatientSummary], Any]]] = [
     ("MRN", lambda s: s.patient.mrn, lambda s: s.patient.mrn),
     ("Name", lambda s: s.patient.name, lambda s: s.patient.name.casefold()),
@@ -45,6 +45,7 @@ COLUMNS: list[tuple[str, Callable[[PatientSummary], str], Callable[[PatientSumma
     ),
 ]
 NUMERIC = {3, 5, 6}
+NAME_COLUMN = 1
 
 
 class PatientTableModel(QAbstractTableModel):
