@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("edd", sa.Date(), nullable=False),
         sa.Column("weight_kg", sa.Double(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
-        sa.Column("archived", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("archived", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at_utc", sa.DateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.CheckConstraint("length(trim(mrn)) > 0", name=op.f("ck_patients_mrn_not_blank")),
