@@ -11,13 +11,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
 from itp_monitor import __version__
 from itp_monitor.bootstrap import open_services
 from itp_monitor.services.container import Services
 from itp_monitor.services.demo import DemoAlreadyLoaded
 from itp_monitor.services.errors import NotFound
 from itp_monitor.services.record_file import FileRefused
-from itp_monitor.storage.database import ENV_VAR
+from itp_monitor.storage.database import ENV_VAR, resolve_location
 from itp_monitor.storage.migrate import SchemaError
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -90,6 +92,21 @@ def _demo(services: Services, _args: argparse.Namespace) -> int:
 COMMANDS = {"import": _import, "export": _export, "demo": _demo}
 
 
+def cannot_open_message(db_option: str | None, error: BaseException) -> str:
+    """One line a ward's staff (or their IT) can act on, instead of a traceback."""
+    where = resolve_location(db_option).describe()
+    if isinstance(error, ModuleNotFoundError):
+        return (
+            f"cannot use the database {where}: its driver '{error.name}' is not installed "
+            "in the app's environment"
+        )
+    detail = getattr(error, "orig", None) or error
+    first_line = (
+        str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
+    )
+    return f"cannot use the database {where}: {first_line}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # exits 2 on a usage error
     if args.command is None:
@@ -100,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         services = open_services(args.db)
     except SchemaError as e:
         print(f"itp-monitor: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    except (DBAPIError, OSError, ModuleNotFoundError) as e:
+        print(f"itp-monitor: {cannot_open_message(args.db, e)}", file=sys.stderr)
         return EXIT_REFUSED
     try:
         return COMMANDS[args.command](services, args)

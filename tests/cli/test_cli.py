@@ -170,3 +170,21 @@ def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     done = run("--db", str(db), "export", str(tmp_path / "x.json"))
     assert done.returncode == 1
     assert "newer version of ITP Monitor" in done.stderr
+
+
+def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("shopping list\n" * 100)
+    done = run("--db", str(notes), "export", str(tmp_path / "x.json"))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert f"cannot use the database {notes}" in done.stderr
+    assert "not a database" in done.stderr
+    assert notes.read_text() == "shopping list\n" * 100
+
+
+def test_a_database_driver_that_is_not_installed_is_named(tmp_path: Path) -> None:
+    done = run("--db", "postgresql+pg8000://ward@localhost/itp", "export", str(tmp_path / "x.json"))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "pg8000" in done.stderr and "not installed" in done.stderr
