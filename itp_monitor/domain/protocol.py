@@ -157,3 +157,29 @@ def default_protocol() -> Protocol:
 def limits() -> Limits:
     """The plausibility limits shipped with the app."""
     return protocol_book().limits
+
+
+def markdown_tables(book: ProtocolBook | None = None) -> str:
+    """The settings and limits as Markdown tables, for docs/protocol.md."""
+    book = book or protocol_book()
+
+    def table(infos: Mapping[str, SettingInfo], with_range: bool) -> list[str]:
+        head = "| setting | default | unit | what it does | source |"
+        rows = [
+            head + (" a unit may set |" if with_range else ""),
+            "|---" * (6 if with_range else 5) + "|",
+        ]
+        for info in infos.values():
+            cells = [f"`{info.key}`", f"{info.default:g}", info.unit, info.explain, info.source]
+            if with_range:
+                cells.append(f"{info.minimum:g}–{info.maximum:g}")
+            rows.append("| " + " | ".join(cells) + " |")
+        return rows
+
+    lines = ["### Settings", "", *table(book.settings, True), "", "### Plausibility limits", ""]
+    lines += table(book.limit_info, False)
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_tables(), end="")
