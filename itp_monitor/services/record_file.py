@@ -7,6 +7,7 @@ converted or guessed: a count of 45000 is refused, not divided.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -222,20 +223,24 @@ def _adverse(f: _Fields) -> AdverseEvent:
     )
 
 
-# name in the file -> (fields, reader); the order is the order records are saved in
-# (a delivery before the newborn counts that need it).
-_LISTS: dict[str, tuple[tuple[str, ...], Callable[..., ClinicalRecord]]] = {
-    "platelet_counts": (("collected_at", "value", "source", "accession"), _count),
-    "injections": (
-        ("given_at", "dose_units", "weight_kg", "site", "lot", "given_by", "notes"),
-        _injection,
-    ),
-    "bleeding_assessments": (("assessed_at", "who_grade", "notes"), _bleeding),
-    "treatments": (("kind", "started_at", "ended_at", "dose", "notes"), _treatment),
-    "delivery": (("delivered_at", "mode", "anaesthesia", "blood_loss_ml", "notes"), _delivery),
-    "neonatal_counts": (("collected_at", "value", "notes"), _neonatal),
-    "adverse_events": (("onset_at", "description", "grade", "related_to_rhtpo", "notes"), _adverse),
+# name in the file -> (record type, reader); the order is the order records are saved
+# in (a delivery before the newborn counts that need it). A record's fields in the file
+# are the fields of its domain record, no more and no fewer.
+_LISTS: dict[str, tuple[type[ClinicalRecord], Callable[..., ClinicalRecord]]] = {
+    "platelet_counts": (PlateletCount, _count),
+    "injections": (Injection, _injection),
+    "bleeding_assessments": (BleedingAssessment, _bleeding),
+    "treatments": (Treatment, _treatment),
+    "delivery": (Delivery, _delivery),
+    "neonatal_counts": (NeonatalCount, _neonatal),
+    "adverse_events": (AdverseEvent, _adverse),
 }
+
+
+def _field_names(record_type: type[ClinicalRecord]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(record_type))
+
+
 _PATIENT_FIELDS = ("mrn", "name", "date_of_birth", "edd", "weight_kg", "notes", "archived", *_LISTS)
 
 
@@ -258,7 +263,7 @@ def _read_patient(position: int, obj: Any, out: list[str]) -> FilePatient:
     if not problems:
         patient.details = PatientDetails(mrn, name, edd, dob, weight, notes)
     out.extend(f"{patient.label}, {p}" for p in problems)
-    for list_name, (allowed, reader) in _LISTS.items():
+    for list_name, (record_type, reader) in _LISTS.items():
         entries = obj.get(list_name)
         if entries is None:
             continue
@@ -273,7 +278,7 @@ def _read_patient(position: int, obj: Any, out: list[str]) -> FilePatient:
                 out.append(f"{patient.label}, {where}: is not an object with fields")
                 continue
             rec_problems: list[Problem] = []
-            rf = _Fields(entry, rec_problems, allowed)
+            rf = _Fields(entry, rec_problems, _field_names(record_type))
             record = reader(rf, weight) if reader is _injection else reader(rf)
             out.extend(f"{patient.label}, {where}, {p}" for p in rec_problems)
             patient.records.append(FileRecord(None if rec_problems else record, where))
@@ -317,8 +322,8 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
-def _entry(record: ClinicalRecord, names: Iterable[str]) -> dict[str, Any]:
-    return {name: _iso(getattr(record, name)) for name in names}
+def _entry(record: ClinicalRecord) -> dict[str, Any]:
+    return {name: _iso(getattr(record, name)) for name in _field_names(type(record))}
 
 
 def write(records: Iterable[PatientRecords]) -> dict[str, Any]:
@@ -344,9 +349,7 @@ def write(records: Iterable[PatientRecords]) -> dict[str, Any]:
             "adverse_events": r.adverse_events,
         }
         for name, stored in lists.items():
-            patient[name] = [_entry(s.record, _LISTS[name][0]) for s in stored]
-        patient["delivery"] = (
-            _entry(r.delivery.record, _LISTS["delivery"][0]) if r.delivery is not None else None
-        )
+            patient[name] = [_entry(s.record) for s in stored]
+        patient["delivery"] = _entry(r.delivery.record) if r.delivery is not None else None
         out.append(patient)
     return {"format": FORMAT, "patients": out}

@@ -131,7 +131,15 @@ class Recorder:
         self.session.add(row)
         self.session.flush()
         info = patient_info(row)
-        self._audit("create", PATIENT_ENTITY, row.id, row.id, None, _patient_values(info), reason)
+        self._audit(
+            "create",
+            PATIENT_ENTITY,
+            record_id=row.id,
+            patient_id=row.id,
+            before=None,
+            after=_patient_values(info),
+            reason=reason,
+        )
         return info
 
     def correct_patient(self, patient_id: int, details: PatientDetails, reason: str) -> PatientInfo:
@@ -149,11 +157,11 @@ class Recorder:
         self._audit(
             "correct",
             PATIENT_ENTITY,
-            row.id,
-            row.id,
-            _patient_values(before),
-            _patient_values(after),
-            reason,
+            record_id=row.id,
+            patient_id=row.id,
+            before=_patient_values(before),
+            after=_patient_values(after),
+            reason=reason,
             original_id=row.id,
         )
         return after
@@ -171,11 +179,11 @@ class Recorder:
         self._audit(
             action,
             PATIENT_ENTITY,
-            row.id,
-            row.id,
-            before,
-            _patient_values(patient_info(row)),
-            reason,
+            record_id=row.id,
+            patient_id=row.id,
+            before=before,
+            after=_patient_values(patient_info(row)),
+            reason=reason,
         )
         return patient_info(row)
 
@@ -200,7 +208,15 @@ class Recorder:
         self.checker.check(record).raise_if_any(confirmed=confirmed)
         self._check_in_context(patient.id, record, replacing=None)
         row = self._new_row(kind, patient.id, record, supersedes=None)
-        self._audit("create", kind.entity, row.id, patient.id, None, kind.values(record), reason)
+        self._audit(
+            "create",
+            kind.entity,
+            record_id=row.id,
+            patient_id=patient.id,
+            before=None,
+            after=kind.values(record),
+            reason=reason,
+        )
         return stored(kind, row)
 
     def correct(
@@ -223,11 +239,11 @@ class Recorder:
         self._audit(
             "correct",
             kind.entity,
-            row.id,
-            old.patient_id,
-            kind.values(before),
-            kind.values(record),
-            reason,
+            record_id=row.id,
+            patient_id=old.patient_id,
+            before=kind.values(before),
+            after=kind.values(record),
+            reason=reason,
             original_id=old.id,
         )
         return stored(kind, row)
@@ -245,7 +261,14 @@ class Recorder:
         row.status = RecordStatus.VOIDED.value
         self.session.flush()
         self._audit(
-            "void", kind.entity, row.id, row.patient_id, values, None, reason, original_id=row.id
+            "void",
+            kind.entity,
+            record_id=row.id,
+            patient_id=row.patient_id,
+            before=values,
+            after=None,
+            reason=reason,
+            original_id=row.id,
         )
         return stored(kind, row)
 
@@ -358,6 +381,7 @@ class Recorder:
         self,
         action: str,
         entity: str,
+        *,
         record_id: int,
         patient_id: int,
         before: dict[str, Any] | None,
