@@ -68,7 +68,9 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
     foreign key is checked and the setting is restored before the connection
     goes back to the pool.
     """
-    with engine.connect() as connection:
+    # A migration writes: like every write it takes the lock at BEGIN (IMMEDIATE), so a
+    # second copy of the app starting at the same moment waits, then finds it done.
+    with engine.execution_options(**{WRITE_OPTION: True}).connect() as connection:
         raw = driver_connection(connection)
         raw.execute("PRAGMA foreign_keys=OFF")
         try:

@@ -240,6 +240,15 @@ def test_a_database_of_another_program_is_refused(tmp_path: Path) -> None:
     assert tables == [("invoices",)]
 
 
+def test_a_migration_holds_the_write_lock_from_its_start(db: Database, db_path: Path) -> None:
+    with sqlite_rules.migration_connection(db.engine) as connection:
+        connection.execute(text("SELECT 1"))  # begins the transaction
+        other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+
+
 def test_foreign_keys_are_off_during_migrations_and_back_on_after(db: Database) -> None:
     with sqlite_rules.migration_connection(db.engine) as connection:
         raw = sqlite_rules.driver_connection(connection)
