@@ -81,13 +81,73 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Definitions:
+    """Fixed definitions of obstetrics the rules use; the same for every unit."""
+
+    pregnancy_days: int
+    early_term_weeks: int
+    full_term_weeks: int
+    late_term_weeks: int
+    post_term_weeks: int
+
+
+@dataclass(frozen=True)
 class ProtocolBook:
     """Everything the resource file says: defaults, limits and what each number means."""
 
     defaults: Protocol
     limits: Limits
+    definitions: Definitions
     settings: Mapping[str, SettingInfo]
     limit_info: Mapping[str, SettingInfo]
+    definition_info: Mapping[str, SettingInfo]
+
+
+@dataclass(frozen=True)
+class ProtocolInForce:
+    """The settings in force and where each value comes from (its source, or the unit's change)."""
+
+    values: Protocol
+    sources: Mapping[str, str]
+
+    def source(self, *keys: str) -> str:
+        """The sources of the named settings, each once, in order."""
+        seen: list[str] = []
+        for key in keys:
+            if self.sources[key] not in seen:
+                seen.append(self.sources[key])
+        return "; ".join(seen)
+
+
+# Settings that must stay in order, whatever a unit changes: (lower, strictly?, higher).
+ORDER: tuple[tuple[str, bool, str], ...] = (
+    ("critical_below", True, "treat_below"),
+    ("treat_below", False, "delivery_min"),
+    ("delivery_min", False, "neuraxial_min"),
+    ("neuraxial_min", True, "thrombocytosis_above"),
+    ("response_min", False, "complete_response_min"),
+    ("complete_response_min", True, "thrombocytosis_above"),
+    ("stop_at", False, "thrombocytosis_above"),
+    ("neonatal_severe_below", True, "neonatal_low_below"),
+    ("dose_check_min_per_kg", False, "dose_per_kg"),
+    ("dose_per_kg", False, "dose_check_max_per_kg"),
+    ("projection_from_weeks", True, "projection_target_weeks"),
+)
+
+
+def out_of_order(protocol: Protocol, book: ProtocolBook | None = None) -> list[str]:
+    """What would be out of order in this protocol, said with the settings' labels."""
+    book = book or protocol_book()
+    problems = []
+    for lower, strict, higher in ORDER:
+        a, b = getattr(protocol, lower), getattr(protocol, higher)
+        if a > b or (strict and a == b):
+            relation = "below" if strict else "at most"
+            problems.append(
+                f"{book.settings[lower].label} ({a:g}) must be {relation} "
+                f"{book.settings[higher].label} ({b:g})"
+            )
+    return problems
 
 
 def _typed(cls: type[Any], values: Mapping[str, float]) -> dict[str, Any]:
@@ -102,6 +162,11 @@ def _typed(cls: type[Any], values: Mapping[str, float]) -> dict[str, Any]:
         else:
             out[key] = float(value)
     return out
+
+
+def whole_number_settings() -> frozenset[str]:
+    """Settings that are counted in whole units (days, weeks, counts, a grade)."""
+    return frozenset(f.name for f in fields(Protocol) if f.type in (int, "int"))
 
 
 def _section(
@@ -138,9 +203,17 @@ def load_protocol_book(path: Path | None = None) -> ProtocolBook:
         raw = tomllib.load(f)
     settings = _section(raw, "settings", Protocol, path)
     limit_info = _section(raw, "limits", Limits, path)
-    defaults = Protocol(**_typed(Protocol, {k: s.default for k, s in settings.items()}))
-    limits = Limits(**_typed(Limits, {k: s.default for k, s in limit_info.items()}))
-    return ProtocolBook(defaults=defaults, limits=limits, settings=settings, limit_info=limit_info)
+    definition_info = _section(raw, "definitions", Definitions, path)
+    return ProtocolBook(
+        defaults=Protocol(**_typed(Protocol, {k: s.default for k, s in settings.items()})),
+        limits=Limits(**_typed(Limits, {k: s.default for k, s in limit_info.items()})),
+        definitions=Definitions(
+            **_typed(Definitions, {k: s.default for k, s in definition_info.items()})
+        ),
+        settings=settings,
+        limit_info=limit_info,
+        definition_info=definition_info,
+    )
 
 
 @cache
@@ -154,9 +227,20 @@ def default_protocol() -> Protocol:
     return protocol_book().defaults
 
 
+def default_protocol_in_force() -> ProtocolInForce:
+    """The shipped defaults with their sources, as a unit that changed nothing has them."""
+    book = protocol_book()
+    return ProtocolInForce(book.defaults, {k: info.source for k, info in book.settings.items()})
+
+
 def limits() -> Limits:
     """The plausibility limits shipped with the app."""
     return protocol_book().limits
+
+
+def definitions() -> Definitions:
+    """The obstetric definitions shipped with the app."""
+    return protocol_book().definitions
 
 
 def markdown_tables(book: ProtocolBook | None = None) -> str:
@@ -177,7 +261,8 @@ def markdown_tables(book: ProtocolBook | None = None) -> str:
         return rows
 
     lines = ["### Settings", "", *table(book.settings, True), "", "### Plausibility limits", ""]
-    lines += table(book.limit_info, False)
+    lines += [*table(book.limit_info, False), "", "### Definitions", ""]
+    lines += table(book.definition_info, False)
     return "\n".join(lines) + "\n"
 
 
