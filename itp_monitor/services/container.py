@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from itp_monitor.services.context import Clock, local_now, operating_system_user
 from itp_monitor.services.demo import DemoService
+from itp_monitor.services.evaluation import EvaluationService
 from itp_monitor.services.exchange import ExchangeService
 from itp_monitor.services.patients import PatientService
+from itp_monitor.services.protocol import ProtocolService
 from itp_monitor.services.records import RecordService
 from itp_monitor.storage.database import Database
 
@@ -20,6 +22,8 @@ class Services:
     records: RecordService
     exchange: ExchangeService
     demo: DemoService
+    evaluation: EvaluationService
+    protocol: ProtocolService
 
 
 def build_services(db: Database, user: str | None = None, clock: Clock = local_now) -> Services:
@@ -33,4 +37,6 @@ def build_services(db: Database, user: str | None = None, clock: Clock = local_n
         records=RecordService(db, user, clock),
         exchange=exchange,
         demo=DemoService(exchange, patients, clock),
+        evaluation=EvaluationService(db, user, clock),
+        protocol=ProtocolService(db, user, clock),
     )

@@ -17,9 +17,9 @@ def local_now() -> datetime:
     return datetime.now().replace(microsecond=0)  # noqa: DTZ005  (the ward records local time)
 
 
-def utc_now() -> datetime:
-    """UTC for the bookkeeping times (audit, entry), stored without an offset."""
-    return datetime.now(UTC).replace(tzinfo=None)
+def to_utc(local: datetime) -> datetime:
+    """A local wall-clock time as UTC, without an offset, for the bookkeeping times."""
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def operating_system_user() -> str:

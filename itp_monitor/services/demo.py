@@ -200,7 +200,7 @@ def demo_ward(today: date) -> dict[str, Any]:
             "edd": w.edd_for(32, 0),
             "weight_kg": 66.0,
             "notes": "Demonstration patient. On treatment, last count 9 days ago.",
-            "platelet_counts": w.counts((-13, 27), (-9, 48)),
+            "platelet_counts": w.counts((-15, 22), (-13, 27), (-9, 48)),
             "injections": w.course(-14, -3, 66.0),
         },
         {
@@ -246,7 +246,7 @@ def demo_ward(today: date) -> dict[str, Any]:
             "edd": w.edd_for(31, 0),
             "weight_kg": 73.0,
             "notes": "Demonstration patient. Untreated; counts falling towards term.",
-            "platelet_counts": w.counts((-20, 96), (-13, 84), (-6, 71), (-1, 66)),
+            "platelet_counts": w.counts((-20, 88), (-13, 80), (-6, 74), (-1, 69)),
         },
         {
             "mrn": "DEMO-11",

@@ -74,7 +74,7 @@ class ExchangeService(ServiceBase):
     ) -> ImportOutcome:
         patients, problems = record_file.read(data)
         outcome = ImportOutcome()
-        with self.change() as recorder:
+        with self.recording() as recorder:
             for patient in patients:
                 if patient.readable:
                     outcome = self._import_patient(

@@ -70,19 +70,19 @@ class PatientService(ServiceBase):
     # --- changes ------------------------------------------------------------
 
     def add(self, details: PatientDetails) -> PatientInfo:
-        with self.change() as recorder:
+        with self.recording() as recorder:
             return recorder.add_patient(details)
 
     def correct(self, patient_id: int, details: PatientDetails, reason: str) -> PatientInfo:
-        with self.change() as recorder:
+        with self.recording() as recorder:
             return recorder.correct_patient(patient_id, details, reason)
 
     def archive(self, patient_id: int, reason: str) -> PatientInfo:
-        with self.change() as recorder:
+        with self.recording() as recorder:
             return recorder.set_archived(patient_id, True, reason)
 
     def restore(self, patient_id: int, reason: str) -> PatientInfo:
-        with self.change() as recorder:
+        with self.recording() as recorder:
             return recorder.set_archived(patient_id, False, reason)
 
     # --- reading ------------------------------------------------------------

@@ -1,28 +1,103 @@
-"""The protocol in force on this unit: shipped defaults with the unit's stored overrides."""
+"""The unit's protocol: the settings in force at a time, and changing them (validated, audited).
+
+Each change is a new row of `protocol_settings` (the history is never altered)
+and applies from the moment it was made: evaluating an earlier time uses the
+settings that were in force then.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+import math
+from datetime import datetime
 
-from itp_monitor.domain.protocol import Protocol, default_protocol
+from itp_monitor.domain.protocol import (
+    ProtocolInForce,
+    SettingInfo,
+    default_protocol,
+    out_of_order,
+    protocol_book,
+    whole_number_settings,
+)
+from itp_monitor.domain.validation import InvalidEntry, Problem, fmt_number
+from itp_monitor.services import audit
+from itp_monitor.services.context import to_utc
+from itp_monitor.services.protocol_store import SettingState, protocol_in_force, states
+from itp_monitor.services.recorder import check_reason
+from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage.models import ProtocolSettingRow
 
-
-def overrides(session: Session) -> dict[str, float]:
-    """The latest stored value of each overridden setting (NULL meant: back to default)."""
-    latest = (
-        select(ProtocolSettingRow.key, func.max(ProtocolSettingRow.id).label("id"))
-        .group_by(ProtocolSettingRow.key)
-        .subquery()
-    )
-    rows = session.execute(
-        select(ProtocolSettingRow.key, ProtocolSettingRow.value).join(
-            latest, ProtocolSettingRow.id == latest.c.id
-        )
-    )
-    return {key: value for key, value in rows if value is not None}
+ENTITY = "protocol_setting"
 
 
-def protocol_in_force(session: Session) -> Protocol:
-    return default_protocol().with_overrides(overrides(session))
+class ProtocolService(ServiceBase):
+    def in_force(self, at: datetime | None = None) -> ProtocolInForce:
+        """The protocol at local time `at` (now if None)."""
+        with self.db.reading() as session:
+            return protocol_in_force(session, to_utc(at or self.clock()))
+
+    def settings(self) -> list[SettingState]:
+        with self.db.reading() as session:
+            return states(session)
+
+    def change(self, key: str, value: float | None, reason: str) -> SettingState:
+        """Sets `key` to `value` from now on (None: back to the shipped default)."""
+        reason = check_reason(reason)
+        book = protocol_book()
+        info = book.settings.get(key)
+        if info is None:
+            raise InvalidEntry(
+                [Problem(key, f"is not a setting; known: {', '.join(book.settings)}")]
+            )
+        now = self.clock()
+        with self.db.writing() as session:
+            current = {s.key: s for s in states(session)}
+            target = info.default if value is None else value
+            self._check(info, target)
+            if target == current[key].value:
+                raise InvalidEntry([Problem(key, f"is already {fmt_number(target)} {info.unit}")])
+            proposed = default_protocol().with_overrides(
+                {**{k: s.value for k, s in current.items()}, key: target}
+            )
+            clashes = out_of_order(proposed, book)
+            if clashes:
+                raise InvalidEntry([Problem(key, clash) for clash in clashes])
+            row = ProtocolSettingRow(
+                key=key, value=value, set_at_utc=to_utc(now), set_by=self.user, reason=reason
+            )
+            session.add(row)
+            session.flush()
+            audit.write(
+                session,
+                at_utc=to_utc(now),
+                user=self.user,
+                action="setting",
+                entity=ENTITY,
+                record_id=row.id,
+                patient_id=None,
+                before={"key": key, "value": current[key].value},
+                after={"key": key, "value": target},
+                reason=reason,
+            )
+            return SettingState(info, target, row.set_at_utc, row.set_by, row.reason)
+
+    @staticmethod
+    def _check(info: SettingInfo, value: float) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise InvalidEntry([Problem(info.key, f"{value!r} is not a number")])
+        lo, hi = info.minimum, info.maximum
+        if lo is not None and hi is not None and not lo <= value <= hi:
+            raise InvalidEntry(
+                [
+                    Problem(
+                        info.key,
+                        f"{fmt_number(value)} {info.unit} is outside "
+                        f"{fmt_number(lo)}–{fmt_number(hi)} {info.unit}",
+                    )
+                ]
+            )
+        if info.key in whole_number_settings() and not float(value).is_integer():
+            raise InvalidEntry([Problem(info.key, f"{fmt_number(value)} is not a whole number")])

@@ -20,19 +20,19 @@ class RecordService(ServiceBase):
     def record(self, patient_id: int, record: R, *, confirmed: bool = False) -> Stored[R]:
         """Saves a new record. An unusual value (an injection outside the dose range)
         raises NeedsConfirmation unless `confirmed`."""
-        with self.change() as recorder:
+        with self.recording() as recorder:
             return recorder.add(patient_id, record, confirmed=confirmed)
 
     def correct(
         self, record_id: int, record: R, reason: str, *, confirmed: bool = False
     ) -> Stored[R]:
         """Replaces the values of a current record; the original stays, marked corrected."""
-        with self.change() as recorder:
+        with self.recording() as recorder:
             return recorder.correct(record_id, record, reason, confirmed=confirmed)
 
     def void(self, record_type: type[R], record_id: int, reason: str) -> Stored[R]:
         """Marks a record as entered in error; it stays, marked voided, and no longer counts."""
-        with self.change() as recorder:
+        with self.recording() as recorder:
             return recorder.void(record_type, record_id, reason)
 
     def versions(self, record_type: type[R], record_id: int) -> list[Stored[R]]:

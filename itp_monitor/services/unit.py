@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from itp_monitor.domain.protocol import limits
-from itp_monitor.services.context import Clock, local_now, utc_now
-from itp_monitor.services.protocol import protocol_in_force
+from itp_monitor.services.context import Clock, local_now, to_utc
+from itp_monitor.services.protocol_store import protocol_in_force
 from itp_monitor.services.recorder import Recorder
 from itp_monitor.storage.database import Database
 
@@ -21,14 +21,15 @@ class ServiceBase:
         self.clock = clock
 
     @contextmanager
-    def change(self) -> Iterator[Recorder]:
+    def recording(self) -> Iterator[Recorder]:
         """Everything done with the recorder commits together, or not at all."""
+        now = self.clock()  # one moment for the checks and the audit stamps
         with self.db.writing() as session:
             yield Recorder(
                 session,
                 user=self.user,
-                now=self.clock(),
-                now_utc=utc_now(),
-                protocol=protocol_in_force(session),
+                now=now,
+                now_utc=to_utc(now),
+                protocol=protocol_in_force(session, to_utc(now)).values,
                 limits=limits(),
             )
