@@ -13,11 +13,14 @@ from pathlib import Path
 from itp_monitor.storage import migrate
 from itp_monitor.storage.database import Database, resolve_location
 
+# alembic_version.version_num is VARCHAR(32) on PostgreSQL (SQLite does not check).
+MAX_REVISION_ID = 32
+
 
 def next_revision_id(message: str) -> str:
     numbers = [int(rev.revision[:4]) for rev in migrate.script_directory().walk_revisions()]
-    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:30]
-    return f"{max(numbers, default=0) + 1:04d}_{slug}"
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")
+    return f"{max(numbers, default=0) + 1:04d}_{slug}"[:MAX_REVISION_ID].rstrip("_")
 
 
 def main(argv: list[str]) -> int:

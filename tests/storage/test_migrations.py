@@ -26,6 +26,7 @@ from itp_monitor.storage.migrate import (
     upgrade,
 )
 from itp_monitor.storage.models import Base
+from itp_monitor.storage.revision import MAX_REVISION_ID
 
 # Rows written at each earlier revision; the upgrade test checks they all survive.
 # Adding a migration makes the old head an earlier revision: give it rows here.
@@ -119,6 +120,83 @@ SEED_ROWS: dict[str, dict[str, list[dict[str, Any]]]] = {
 }
 
 
+_STAMP = {
+    "status": "current",
+    "supersedes_id": None,
+    "entered_at_utc": "2026-11-01 09:00:00.000000",
+    "entered_by": "nurse",
+}
+SEED_ROWS["0002_more_records"] = {
+    **SEED_ROWS["0001_record_store"],
+    "bleeding_assessments": [
+        {
+            "id": 1,
+            "patient_id": 1,
+            "assessed_at": "2026-10-01 08:00:00.000000",
+            "who_grade": 2,
+            "notes": "epistaxis",
+            **_STAMP,
+        },
+    ],
+    "treatments": [
+        {
+            "id": 1,
+            "patient_id": 1,
+            "kind": "ivig",
+            "started_at": "2026-10-03 10:00:00.000000",
+            "ended_at": None,
+            "dose": "1 g/kg",
+            "notes": None,
+            **_STAMP,
+        },
+    ],
+    "deliveries": [
+        {
+            "id": 1,
+            "patient_id": 2,
+            "delivered_at": "2026-11-02 14:00:00.000000",
+            "mode": "caesarean",
+            "anaesthesia": "neuraxial",
+            "blood_loss_ml": 600,
+            "notes": None,
+            **_STAMP,
+        },
+    ],
+    "neonatal_counts": [
+        {
+            "id": 1,
+            "patient_id": 2,
+            "collected_at": "2026-11-02 15:00:00.000000",
+            "value": 88.0,
+            "notes": "cord",
+            **_STAMP,
+        },
+    ],
+    "adverse_events": [
+        {
+            "id": 1,
+            "patient_id": 1,
+            "onset_at": "2026-10-04 10:00:00.000000",
+            "description": "rash",
+            "grade": 1,
+            "related_to_rhtpo": 1,
+            "notes": None,
+            **_STAMP,
+        },
+    ],
+    "protocol_settings": [
+        {
+            "id": 1,
+            "key": "delivery_min",
+            "value": 60.0,
+            "set_at_utc": "2026-10-01 07:00:00.000000",
+            "set_by": "dr",
+            "reason": "unit policy",
+        },
+    ],
+}
+
+
 def _fresh(tmp_path: Path, name: str = "w.sqlite") -> Database:
     return Database(resolve_location(str(tmp_path / name)))
 
@@ -137,6 +215,12 @@ def _rows(db_or_path: Database | Path, table: str) -> list[dict[str, Any]]:
 def test_there_is_one_head_and_the_app_knows_it() -> None:
     heads = script_directory().get_heads()
     assert heads == [HEAD_REVISION]
+
+
+def test_every_revision_id_fits_postgresqls_version_column() -> None:
+    """alembic_version.version_num is VARCHAR(32) on PostgreSQL; SQLite would not complain."""
+    for rev in script_directory().walk_revisions():
+        assert len(rev.revision) <= MAX_REVISION_ID, rev.revision
 
 
 def test_the_scripts_match_the_models(db: Database) -> None:
