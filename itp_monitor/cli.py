@@ -7,14 +7,17 @@ what and where); 2 a usage error.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from itp_monitor import __version__
+from itp_monitor import __version__, flag_report
 from itp_monitor.bootstrap import open_services
+from itp_monitor.domain.evaluation import evaluation_time
 from itp_monitor.services.container import Services
 from itp_monitor.services.demo import DemoAlreadyLoaded
 from itp_monitor.services.errors import NotFound
@@ -54,7 +57,26 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--mrn", action="append", help="only this patient (may be repeated)")
 
     commands.add_parser("demo", help="load the demonstration ward")
+
+    flags = commands.add_parser("flags", help="evaluate the flags of the ward at a time")
+    flags.add_argument(
+        "--at",
+        type=_moment,
+        metavar="DATE_OR_DATETIME",
+        help="evaluate at this local time (a date means its end, 23:59:59); default now",
+    )
+    flags.add_argument("--json", action="store_true", help="print JSON for other programs")
+    flags.add_argument("--mrn", action="append", help="only this patient (may be repeated)")
     return parser
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return evaluation_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date (2026-11-01) or a local date and time (2026-11-01T08:00)"
+        ) from None
 
 
 def _import(services: Services, args: argparse.Namespace) -> int:
@@ -89,7 +111,17 @@ def _demo(services: Services, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"import": _import, "export": _export, "demo": _demo}
+def _flags(services: Services, args: argparse.Namespace) -> int:
+    at = args.at or services.evaluation.clock()
+    results = services.evaluation.ward(at, args.mrn)
+    if args.json:
+        print(json.dumps(flag_report.as_json(at, results), indent=2, ensure_ascii=False))
+    else:
+        print(flag_report.as_table(at, results))
+    return EXIT_OK
+
+
+COMMANDS = {"import": _import, "export": _export, "demo": _demo, "flags": _flags}
 
 
 def cannot_open_message(db_option: str | None, error: BaseException) -> str:
