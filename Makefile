@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 SOURCES := pyproject.toml README.md $(shell find itp_monitor migrations resources -type f \
              ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: run test lint clean
+.PHONY: run test lint bench clean
 
 run: $(VENV)/.app
 	$(BIN)/itp-monitor
@@ -16,6 +16,10 @@ run: $(VENV)/.app
 # package, migrations and resources included, not the ./itp_monitor source.
 test: $(VENV)/.test lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -P -m pytest
+
+# Benchmarks print their figures against the standing targets; they assert nothing.
+bench: $(VENV)/.test
+	@for b in benchmarks/*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(BIN)/python -P $$b || exit 1; done
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
