@@ -20,6 +20,7 @@ from itp_monitor.domain.records import (
     PlateletCount,
     Treatment,
 )
+from itp_monitor.domain.units import from_per_microlitre
 from itp_monitor.domain.vocab import (
     AdverseEventGrade,
     Anaesthesia,
@@ -126,10 +127,10 @@ class Checker:
             errors.append(Problem(field, f"{fmt_number(value)} is below 0; {accepted}"))
         elif value > top:
             hint = ""
-            if value / 1000 <= top:
+            if from_per_microlitre(value) <= top:
                 hint = (
                     f"; it looks like a per-µL value: {fmt_number(value)}/µL is "
-                    f"{fmt_number(value / 1000)} ×10⁹/L"
+                    f"{fmt_number(from_per_microlitre(value))} ×10⁹/L"
                 )
             errors.append(
                 Problem(field, f"{fmt_number(value)} is above {fmt_number(top)}; {accepted}{hint}")
