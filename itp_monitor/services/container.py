@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from itp_monitor.services.changes import ChangeWatch
 from itp_monitor.services.context import Clock, local_now, operating_system_user
 from itp_monitor.services.demo import DemoService
 from itp_monitor.services.evaluation import EvaluationService
@@ -24,6 +25,10 @@ class Services:
     demo: DemoService
     evaluation: EvaluationService
     protocol: ProtocolService
+
+    def watch_changes(self) -> ChangeWatch:
+        """A watch on what others write to the database (close it when done)."""
+        return ChangeWatch(self.db, self.user)
 
 
 def build_services(db: Database, user: str | None = None, clock: Clock = local_now) -> Services:

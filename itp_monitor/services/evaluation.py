@@ -16,7 +16,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from itp_monitor.domain.evaluation import Evaluation, evaluate
@@ -151,7 +151,11 @@ class EvaluationService(ServiceBase):
         return found[0]
 
     def ward(
-        self, at: datetime | None = None, mrns: Sequence[str] | None = None
+        self,
+        at: datetime | None = None,
+        mrns: Sequence[str] | None = None,
+        *,
+        include_archived: bool = False,
     ) -> list[PatientEvaluation]:
         """The women on the ward (or those named, archived or not) at T, most severe first."""
         if mrns:
@@ -163,6 +167,8 @@ class EvaluationService(ServiceBase):
                         raise NotFound(f"mrn: {mrn} is not in the database")
                     ids.append(row.id)
             which: ColumnElement[bool] = Patient.id.in_(ids)
+        elif include_archived:
+            which = true()
         else:
             which = Patient.archived.is_(False)
         return sorted(self._judge(which, at), key=lambda e: e.sort_key)

@@ -104,3 +104,24 @@ def file_path(engine: Engine) -> Path | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database)
+
+
+class DataVersion:
+    """SQLite's PRAGMA data_version on a connection of its own: it changes when any other
+    connection, in this process or another, commits. Reading it touches no table."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._connection = engine.raw_connection()
+
+    def read(self) -> int:
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute("PRAGMA data_version")
+            row = cursor.fetchone()
+            assert row is not None
+            return int(row[0])
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        self._connection.close()

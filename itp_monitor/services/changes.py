@@ -1,0 +1,64 @@
+"""What changed in the database since we last looked, cheaply enough to ask every second.
+
+Another copy of the app or the command line may write to the same database.
+On SQLite the first question costs nothing (PRAGMA data_version); on any
+database the audit trail, which every change writes to, says which patients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from itp_monitor.services.unit import ServiceBase
+from itp_monitor.storage.database import Database
+from itp_monitor.storage.models import AuditEntry
+from itp_monitor.storage.sqlite import DataVersion
+
+
+@dataclass(frozen=True)
+class Changes:
+    patients: frozenset[int] = field(default_factory=frozenset)
+    protocol: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(self.patients) or self.protocol
+
+
+class ChangeWatch(ServiceBase):
+    def __init__(self, db: Database, user: str, clock: object = None) -> None:
+        super().__init__(db, user)
+        self._version = DataVersion(db.engine) if db.is_sqlite else None
+        self._last_version = self._version.read() if self._version else None
+        self._last_audit = self._max_audit_id()
+
+    def _max_audit_id(self) -> int:
+        with self.db.reading() as session:
+            return session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0))) or 0
+
+    def poll(self) -> Changes:
+        """The patients whose records changed, and whether the protocol did, since the last poll."""
+        if self._version is not None:
+            version = self._version.read()
+            if version == self._last_version:
+                return Changes()
+            self._last_version = version
+        with self.db.reading() as session:
+            rows = session.execute(
+                select(AuditEntry.id, AuditEntry.patient_id, AuditEntry.action).where(
+                    AuditEntry.id > self._last_audit
+                )
+            ).all()
+        if not rows:
+            return Changes()
+        self._last_audit = max(r.id for r in rows)
+        return Changes(
+            patients=frozenset(r.patient_id for r in rows if r.patient_id is not None),
+            protocol=any(r.action == "setting" for r in rows),
+        )
+
+    def close(self) -> None:
+        if self._version is not None:
+            self._version.close()
