@@ -1,0 +1,1 @@
+"""The platelet chart: a pyqtgraph component with a small API of its own."""

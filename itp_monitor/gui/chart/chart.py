@@ -1,0 +1,376 @@
+"""The platelet chart: counts over the protocol's threshold bands, with a lane beneath for
+injections, other treatments and bleeding. It draws what ChartData says and never asks
+the database anything."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from itp_monitor.gui.chart.axes import GestationalAxis, calendar_axis
+from itp_monitor.gui.chart.data import ChartData
+from itp_monitor.gui.palette import TREATMENT, band_colour, colour
+
+pg.setConfigOptions(antialias=True)
+
+CALENDAR, GESTATIONAL = "calendar", "gestational"
+LANES = {"rhTPO": 2.0, "other Rx": 1.0, "bleeding": 0.0}
+DAY_S = 86400.0
+LEFT_AXIS_WIDTH = 72
+
+
+def _tip(x: float, y: float, data: Any) -> str:
+    return str(data)
+
+
+class PlateletChart(QWidget):
+    """A small API: set_data(), set_axis_mode(), set_log_scale(), reset_view()."""
+
+    axis_mode_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data: ChartData | None = None
+        self.axis_mode = CALENDAR
+        self.log_scale = False
+
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground("w")
+        self.counts_plot = self.view.addPlot(row=0, col=0, axisItems={"bottom": calendar_axis()})
+        self.lane_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": calendar_axis()})
+        self.lane_plot.setXLink(self.counts_plot)
+        self.view.ci.layout.setRowStretchFactor(0, 5)
+        self.view.ci.layout.setRowStretchFactor(1, 1)
+        self.counts_plot.setLabel("left", "platelets ×10⁹/L")
+        self.counts_plot.getAxis("bottom").setStyle(showValues=False)
+        self.counts_plot.showGrid(x=True, y=False, alpha=0.15)
+        self.lane_plot.setMouseEnabled(y=False)
+        self.lane_plot.setYRange(-0.6, 2.6, padding=0)
+        self.lane_plot.getAxis("left").setTicks([[(v, k) for k, v in LANES.items()], []])
+        for plot in (self.counts_plot, self.lane_plot):  # one width, so the two x axes line up
+            plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+        for plot in (self.counts_plot, self.lane_plot):
+            plot.hideButtons()
+            plot.getViewBox().setDefaultPadding(0.02)
+
+        self.bands: list[tuple[pg.LinearRegionItem, pg.TextItem]] = []
+        self.window_region = pg.LinearRegionItem(
+            orientation="vertical", movable=False, brush=colour("grey", 35), pen=pg.mkPen(None)
+        )
+        self.window_label = pg.TextItem(
+            "delivery window", color=colour("black", 160), anchor=(0, 0)
+        )
+        self.edd_lines = [self._vline("EDD", Qt.PenStyle.DashLine) for _ in range(2)]
+        self.delivery_lines = [self._vline("delivery", Qt.PenStyle.SolidLine) for _ in range(2)]
+        self.count_line = pg.PlotCurveItem(pen=pg.mkPen(colour("black"), width=2))
+        self.count_points = pg.ScatterPlotItem(
+            size=9,
+            pen=pg.mkPen("w", width=1),
+            brush=pg.mkBrush(colour("black")),
+            hoverable=True,
+            hoverSize=13,
+            tip=_tip,
+        )
+        self.projection_line = pg.PlotCurveItem(
+            pen=pg.mkPen(colour("vermillion"), width=2, style=Qt.PenStyle.DashLine)
+        )
+        self.projection_label = pg.TextItem("", color=colour("vermillion"), anchor=(1, 1))
+        self.injection_points = pg.ScatterPlotItem(
+            symbol="t1",
+            size=11,
+            brush=pg.mkBrush(colour("blue")),
+            pen=pg.mkPen(None),
+            hoverable=True,
+            hoverSize=15,
+            tip=_tip,
+        )
+        self.bleeding_points = pg.ScatterPlotItem(
+            symbol="o", pen=pg.mkPen(None), hoverable=True, tip=_tip
+        )
+        self.treatment_bars: pg.BarGraphItem | None = None
+        self.treatment_labels: list[pg.TextItem] = []
+
+        for item in (
+            self.window_region,
+            self.window_label,
+            self.count_line,
+            self.projection_line,
+            self.projection_label,
+            self.count_points,
+            self.edd_lines[0],
+            self.delivery_lines[0],
+        ):
+            self.counts_plot.addItem(item)
+        for item in (
+            self.injection_points,
+            self.bleeding_points,
+            self.edd_lines[1],
+            self.delivery_lines[1],
+        ):
+            self.lane_plot.addItem(item)
+        self.counts_plot.sigXRangeChanged.connect(self._place_labels)
+        self.counts_plot.sigYRangeChanged.connect(self._place_labels)
+
+        self.axis_choice = QComboBox()
+        self.axis_choice.addItem("Calendar dates", CALENDAR)
+        self.axis_choice.addItem("Gestational age", GESTATIONAL)
+        self.axis_choice.setToolTip("Time axis")
+        self.axis_choice.currentIndexChanged.connect(
+            lambda _: self.set_axis_mode(self.axis_choice.currentData())
+        )
+        self.log_box = QCheckBox("Log scale")
+        self.log_box.toggled.connect(self.set_log_scale)
+        self.reset_button = QPushButton("Reset zoom")
+        self.reset_button.setToolTip("Show all of the records again (drag to pan, wheel to zoom)")
+        self.reset_button.clicked.connect(self.reset_view)
+        self.empty_label = QLabel("No counts yet")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Time:"))
+        bar.addWidget(self.axis_choice)
+        bar.addWidget(self.log_box)
+        bar.addWidget(self.reset_button)
+        bar.addStretch(1)
+        bar.addWidget(self.empty_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+
+    # --- the API --------------------------------------------------------------------
+
+    def set_data(self, data: ChartData | None, *, keep_view: bool = False) -> None:
+        """Draws a patient's data; `keep_view` keeps the zoom when only a record was added."""
+        first = self.data is None or data is None or self.data.edd != data.edd
+        self.data = data
+        self._draw()
+        if first or not keep_view:
+            self.reset_view()
+
+    def set_axis_mode(self, mode: str) -> None:
+        if mode == self.axis_mode:
+            return
+        self.axis_mode = mode
+        self.axis_choice.setCurrentIndex(self.axis_choice.findData(mode))
+        for plot in (self.counts_plot, self.lane_plot):
+            axis = GestationalAxis("bottom") if mode == GESTATIONAL else calendar_axis()
+            plot.setAxisItems({"bottom": axis})
+        self.counts_plot.getAxis("bottom").setStyle(showValues=False)
+        self._draw()
+        self.reset_view()
+        self.axis_mode_changed.emit(mode)
+
+    def set_log_scale(self, on: bool) -> None:
+        if on == self.log_scale:
+            return
+        self.log_scale = on
+        self.log_box.setChecked(on)
+        self.counts_plot.getAxis("left").setLogMode(on)
+        self._draw()
+        self.reset_view()
+
+    def reset_view(self) -> None:
+        d = self.data
+        if d is None:
+            return
+        moments = [p.at for p in (*d.counts, *d.injections, *d.bleeding)]
+        moments += [s.start for s in d.treatments]
+        start = min(moments, default=d.now) - timedelta(days=2)
+        end = max([*moments, d.now, *([d.delivery] if d.delivery else [])]) + timedelta(days=2)
+        edd = datetime.combine(d.edd, datetime.min.time())
+        if edd - end <= timedelta(days=42):  # show the EDD when it is near
+            end = max(end, edd + timedelta(days=3))
+        if d.projection:
+            end = max(end, d.projection[1].at + timedelta(days=2))
+        self.counts_plot.setXRange(self._x(start), self._x(end), padding=0)
+        top = max([150.0, *(1.15 * p.value for p in d.counts)])
+        self.counts_plot.setYRange(self._y(0), self._y(top), padding=0)
+
+    # --- what tests (and the benchmark) read back ----------------------------------------
+
+    def plotted_counts(self) -> list[tuple[float, float]]:
+        xs, ys = self.count_points.getData()
+        return list(zip(xs.tolist(), ys.tolist(), strict=True))
+
+    def plotted_injections(self) -> list[float]:
+        xs, _ = self.injection_points.getData()
+        return xs.tolist()  # type: ignore[no-any-return]
+
+    def projection_shown(self) -> bool:
+        return self.projection_line.isVisible()
+
+    def band_edges(self) -> list[tuple[float, float]]:
+        return [region.getRegion() for region, _ in self.bands]
+
+    def x_of(self, moment: datetime) -> float:
+        return self._x(moment)
+
+    # --- drawing --------------------------------------------------------------------
+
+    def _x(self, moment: datetime) -> float:
+        if self.axis_mode == GESTATIONAL and self.data is not None:
+            return self.data.gestational_days(moment)
+        return moment.timestamp()
+
+    def _y(self, value: float) -> float:
+        return math.log10(max(value, 1.0)) if self.log_scale else value
+
+    def _vline(self, label: str, style: Qt.PenStyle) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(
+            angle=90,
+            movable=False,
+            pen=pg.mkPen(colour("black", 200), width=1.5, style=style),
+            label=label,
+            labelOpts={"position": 0.96, "color": colour("black"), "anchors": [(0, 0), (0, 0)]},
+        )
+        return line
+
+    def _draw(self) -> None:
+        d = self.data
+        self.empty_label.setVisible(d is None or not d.counts)
+        self._draw_bands()
+        if d is None:
+            for item in (
+                self.count_line,
+                self.count_points,
+                self.injection_points,
+                self.bleeding_points,
+            ):
+                item.setData([], [])
+            self.projection_line.setVisible(False)
+            return
+        x, y = self._x, self._y
+        cx = [x(p.at) for p in d.counts]
+        cy = [y(p.value) for p in d.counts]
+        self.count_line.setData(cx, cy)
+        brushes = [self._count_brush(p.value) for p in d.counts]
+        self.count_points.setData(x=cx, y=cy, data=[p.tip for p in d.counts], brush=brushes)
+        self.injection_points.setData(
+            x=[x(p.at) for p in d.injections],
+            y=[LANES["rhTPO"]] * len(d.injections),
+            data=[p.tip for p in d.injections],
+        )
+        bleeding_brushes = [
+            pg.mkBrush(colour("vermillion" if p.value >= 2 else "grey")) for p in d.bleeding
+        ]
+        self.bleeding_points.setData(
+            x=[x(p.at) for p in d.bleeding],
+            y=[LANES["bleeding"]] * len(d.bleeding),
+            size=[7 + 3 * p.value for p in d.bleeding],
+            brush=bleeding_brushes,
+            data=[p.tip for p in d.bleeding],
+        )
+        self._draw_treatments(x)
+        self.window_region.setRegion((x(d.window_start), x(d.window_end)))
+        for line in self.edd_lines:
+            line.setPos(x(datetime.combine(d.edd, datetime.min.time())))
+        for line in self.delivery_lines:
+            line.setVisible(d.delivery is not None)
+            if d.delivery is not None:
+                line.setPos(x(d.delivery))
+        if d.projection is not None:
+            a, b = d.projection
+            self.projection_line.setData([x(a.at), x(b.at)], [y(a.value), y(max(b.value, 1))])
+            self.projection_label.setText(b.tip)
+            self.projection_label.setPos(x(b.at), y(max(b.value, 1)))
+        self.projection_line.setVisible(d.projection is not None)
+        self.projection_label.setVisible(d.projection is not None)
+        self._place_labels()
+
+    def _count_brush(self, value: float) -> Any:
+        for band in reversed(self.data.bands if self.data else ()):
+            if value >= band.low:
+                key = band.key
+                break
+        else:
+            key = "critical"
+        strong = {"critical": "vermillion", "treat": "orange", "excess": "purple"}.get(key, "black")
+        return pg.mkBrush(colour(strong))
+
+    def _draw_bands(self) -> None:
+        d = self.data
+        wanted = d.bands if d else ()
+        while len(self.bands) > len(wanted):
+            region, label = self.bands.pop()
+            self.counts_plot.removeItem(region)
+            self.counts_plot.removeItem(label)
+        while len(self.bands) < len(wanted):
+            region = pg.LinearRegionItem(
+                orientation="horizontal", movable=False, pen=pg.mkPen(None)
+            )
+            region.setZValue(-20)
+            label = pg.TextItem("", color=colour("black", 170), anchor=(0, 1))
+            label.setZValue(-10)
+            self.counts_plot.addItem(region)
+            self.counts_plot.addItem(label)
+            self.bands.append((region, label))
+        top = max([2000.0, *(2 * p.value for p in (d.counts if d else ()))])
+        for (region, label), band in zip(self.bands, wanted, strict=True):
+            region.setBrush(pg.mkBrush(band_colour(band.key)))
+            region.setRegion(
+                (self._y(band.low), self._y(band.high if band.high is not None else top))
+            )
+            label.setText(band.label)
+
+    def _draw_treatments(self, x: Callable[[datetime], float]) -> None:
+        d = self.data
+        assert d is not None
+        if self.treatment_bars is not None:
+            self.lane_plot.removeItem(self.treatment_bars)
+            self.treatment_bars = None
+        for label in self.treatment_labels:
+            self.lane_plot.removeItem(label)
+        self.treatment_labels = []
+        if not d.treatments:
+            return
+        x0 = [x(s.start) for s in d.treatments]
+        x1 = [
+            max(x(s.end), x(s.start) + (0.3 if self.axis_mode == GESTATIONAL else 0.3 * DAY_S))
+            for s in d.treatments
+        ]
+        brushes = [pg.mkBrush(colour(TREATMENT.get(s.kind, "grey"), 170)) for s in d.treatments]
+        self.treatment_bars = pg.BarGraphItem(
+            x0=x0,
+            x1=x1,
+            y0=[LANES["other Rx"] - 0.3] * len(x0),
+            height=0.6,
+            brushes=brushes,
+            pen=pg.mkPen(None),
+        )
+        self.lane_plot.addItem(self.treatment_bars)
+        for span, start in zip(d.treatments, x0, strict=True):
+            label = pg.TextItem(
+                span.label + (" (ongoing)" if span.ongoing else ""),
+                color=colour("black"),
+                anchor=(0, 0.5),
+            )
+            label.setPos(start, LANES["other Rx"])
+            self.lane_plot.addItem(label)
+            self.treatment_labels.append(label)
+
+    def _place_labels(self) -> None:
+        """Band labels at the left edge, each shown only if its band is tall enough on screen."""
+        (left, _), (bottom, top) = self.counts_plot.viewRange()
+        box = self.counts_plot.getViewBox()
+        for region, label in self.bands:
+            low, high = region.getRegion()
+            low_px = box.mapViewToScene(QPointF(left, max(low, bottom))).y()
+            high_px = box.mapViewToScene(QPointF(left, min(high, top))).y()
+            tall_enough = low_px - high_px >= label.boundingRect().height()
+            label.setVisible(high > bottom and low < top and tall_enough)
+            label.setPos(left, max(low, bottom))
+        if self.data is not None:
+            self.window_label.setPos(self._x(self.data.window_start), top)
