@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from itp_monitor.bootstrap import open_services
@@ -16,7 +17,14 @@ READABLE_POINT_SIZE = 11
 
 def make_application(argv: list[str]) -> QApplication:
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(argv)
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        # Qt 6 scales for high-DPI screens by itself; keep fractional scales (150 %) exact.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(argv)
     app.setApplicationName(TITLE)
     app.setOrganizationName("ITP Monitor")
     font = QFont(app.font())

@@ -1,33 +1,221 @@
-"""The main window: composes the panels and hands them what the services return."""
+"""The main window: composes the ward board and the patient workspace, and routes the hub."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+import platform
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+)
 
 from itp_monitor import __version__
-from itp_monitor.gui.panels.patient_list import PatientListPanel
+from itp_monitor.gui.hub import Hub
+from itp_monitor.gui.panels.ward_board import WardBoard
 from itp_monitor.services.container import Services
 from itp_monitor.services.demo import DemoAlreadyLoaded
+from itp_monitor.services.errors import NotFound
 from itp_monitor.services.record_file import FileRefused
 
 TITLE = "ITP Monitor"
+POLL_MS = 1000  # another copy's change shows within two seconds
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self, services: Services, settings: QSettings | None = None, poll_ms: int = POLL_MS
+    ) -> None:
         super().__init__()
         self.services = services
-        where = services.db.location.describe()
-        self.setWindowTitle(f"{TITLE} — {where}")
-        self.patients = PatientListPanel()
-        self.patients.load_demo_requested.connect(self.load_demo)
-        self.setCentralWidget(self.patients)
-        self.statusBar().showMessage(f"Database: {where}  ·  ITP Monitor {__version__}")
-        self.resize(1100, 700)
-        self.refresh()
+        self.settings = settings if settings is not None else QSettings()
+        self.hub = Hub()
+        self.where = services.db.location.describe()
+        self.board = WardBoard()
+        self.board.open_patient.connect(self.open_patient)
+        self.board.load_demo_requested.connect(self.load_demo)
+        self.board.admit_requested.connect(self.admit_patient)
+        self.board.archived_toggled.connect(lambda _: self.refresh_ward())
+        self.workspace: Any = None  # built when a patient is first opened (keeps start-up quick)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.board)
+        self.setCentralWidget(self.pages)
+        self._build_menus()
+        self.location_label = QLabel(f"Database: {self.where}")
+        self.statusBar().addPermanentWidget(self.location_label)
 
-    def refresh(self) -> None:
-        self.patients.show_patients(self.services.patients.summaries())
+        self.hub.patient_changed.connect(self._patient_changed)
+        self.hub.ward_changed.connect(self.refresh_ward)
+        self.hub.protocol_changed.connect(self._protocol_changed)
+        self.hub.open_patient.connect(self.open_patient)
+
+        self.watch = services.watch_changes()
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(poll_ms)
+        self.poll_timer.timeout.connect(self.poll_changes)
+        self.poll_timer.start()
+
+        self.resize(1280, 800)
+        self._restore()
+        self.refresh_ward()
+        self._show_title()
+        last = self.settings.value("ward/last_patient")
+        if last is not None:
+            self.board.select_patient(int(last))
+
+    # --- menus and shortcuts ------------------------------------------------------------
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        from itp_monitor.gui.forms.record_forms import FORMS
+
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&New patient…", self.admit_patient, QKeySequence.StandardKey.New)
+        self._action(file, "Load the &demonstration ward", self.load_demo)
+        file.addSeparator()
+        self._action(file, "&Import a record file…", self.import_file, "Ctrl+I")
+        self._action(file, "&Export a record file…", self.export_file, "Ctrl+E")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        view = bar.addMenu("&View")
+        self._action(view, "&Ward board", self.show_board, "Ctrl+B")
+        self._action(view, "&Refresh", self.refresh_all, QKeySequence.StandardKey.Refresh)
+        record = bar.addMenu("&Record")
+        self.record_actions: dict[type, QAction] = {}
+        for record_type, form in FORMS.items():
+            action = self._action(
+                record,
+                f"{form.title}…",
+                lambda _=False, t=record_type: self.add_record(t),
+                form.shortcut,
+            )
+            action.setEnabled(False)
+            self.record_actions[record_type] = action
+        settings = bar.addMenu("&Settings")
+        self._action(settings, "The unit's &protocol…", self.edit_protocol, "Ctrl+,")
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About ITP Monitor", self.about)
+
+    # --- the two pages ------------------------------------------------------------------
+
+    def refresh_ward(self) -> None:
+        rows = self.services.evaluation.ward(include_archived=self.board.show_archived.isChecked())
+        self.board.set_ward(rows)
+
+    def refresh_all(self) -> None:
+        self.refresh_ward()
+        if self.showing_patient():
+            self._patient_changed(self.workspace.patient_id)
+
+    def showing_patient(self) -> bool:
+        return self.workspace is not None and self.pages.currentWidget() is self.workspace
+
+    def open_patient(self, patient_id: int) -> None:
+        try:
+            evaluated = self.services.evaluation.patient(patient_id)
+        except NotFound:
+            self.statusBar().showMessage("That patient is no longer in the database", 5000)
+            return
+        if self.workspace is None:
+            from itp_monitor.gui.panels.patient_workspace import PatientWorkspace
+
+            self.workspace = PatientWorkspace(self.services, self.hub)
+            self.workspace.back_requested.connect(self.show_board)
+            self.pages.addWidget(self.workspace)
+            axis = self.settings.value("chart/axis_mode")
+            if axis:
+                self.workspace.chart.set_axis_mode(str(axis))
+            self.workspace.chart.axis_mode_changed.connect(
+                lambda mode: self.settings.setValue("chart/axis_mode", mode)
+            )
+        self.workspace.show_patient(evaluated)
+        self.pages.setCurrentWidget(self.workspace)
+        for action in self.record_actions.values():
+            action.setEnabled(True)
+        self.settings.setValue("ward/last_patient", patient_id)
+        self.board.select_patient(patient_id)
+        self._show_title()
+
+    def show_board(self) -> None:
+        self.pages.setCurrentWidget(self.board)
+        for action in self.record_actions.values():
+            action.setEnabled(False)
+        self.board.table.setFocus()
+        self._show_title()
+
+    def _show_title(self) -> None:
+        if self.showing_patient() and self.workspace.records is not None:
+            patient = self.workspace.records.patient
+            self.setWindowTitle(f"{TITLE} — {patient.name} ({patient.mrn}) — {self.where}")
+        else:
+            self.setWindowTitle(f"{TITLE} — {self.where}")
+
+    def add_record(self, record_type: type) -> None:
+        if self.showing_patient():
+            self.workspace.add_record(record_type)
+
+    # --- keeping every screen current ---------------------------------------------------
+
+    def _patient_changed(self, patient_id: int) -> None:
+        try:
+            evaluated = self.services.evaluation.patient(patient_id)
+        except NotFound:
+            self.board.update_patient(patient_id, None)
+            return
+        on_board = not evaluated.patient.archived or self.board.show_archived.isChecked()
+        self.board.update_patient(patient_id, evaluated if on_board else None)
+        if self.showing_patient() and self.workspace.patient_id == patient_id:
+            self.workspace.show_patient(evaluated)
+            self._show_title()
+
+    def _protocol_changed(self) -> None:
+        self.refresh_all()
+
+    def poll_changes(self) -> None:
+        """Shows what another copy of the app, or the command line, has written."""
+        try:
+            changes = self.watch.poll()
+        except Exception as e:
+            self.statusBar().showMessage(f"Could not check the database for changes: {e}", 5000)
+            return
+        if changes.protocol:
+            self.hub.protocol_changed.emit()
+            return
+        for patient_id in sorted(changes.patients):
+            self.hub.patient_changed.emit(patient_id)
+
+    # --- file, settings and help ----------------------------------------------------------
+
+    def admit_patient(self) -> None:
+        from itp_monitor.gui.forms.dialog import EntryDialog
+        from itp_monitor.gui.forms.record_forms import PATIENT_SPECS, make_patient
+
+        dialog = EntryDialog(
+            "New patient",
+            PATIENT_SPECS,
+            lambda v, _confirmed: self.services.patients.add(make_patient(v)),
+            values={"edd": self.services.patients.clock().date()},
+            parent=self,
+        )
+        self.dialog = dialog
+        if dialog.exec() == EntryDialog.DialogCode.Accepted:
+            self.hub.ward_changed.emit()
+            self.open_patient(dialog.result_value.id)
+        self.dialog = None
 
     def load_demo(self) -> None:
         try:
@@ -35,7 +223,78 @@ class MainWindow(QMainWindow):
         except (DemoAlreadyLoaded, FileRefused) as e:
             QMessageBox.warning(self, TITLE, f"The demonstration ward was not loaded:\n{e}")
             return
-        self.refresh()
+        self.hub.ward_changed.emit()
         self.statusBar().showMessage(
             f"Loaded the demonstration ward: {len(outcome.created)} patients", 10_000
         )
+
+    def import_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Import a record file", "", "Record files (*.json)"
+        )
+        if not name:
+            return
+        try:
+            outcome = self.services.exchange.import_file(Path(name))
+        except FileRefused as e:
+            box = QMessageBox(
+                QMessageBox.Icon.Warning, "Import refused", "Nothing was saved:", parent=self
+            )
+            box.setDetailedText("\n".join(e.problems))
+            box.setInformativeText(e.problems[0] + (" …" if len(e.problems) > 1 else ""))
+            box.exec()
+            return
+        self.hub.ward_changed.emit()
+        self.statusBar().showMessage(
+            f"Imported {len(outcome.created)} patients, {outcome.records_added} records", 10_000
+        )
+
+    def export_file(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export a record file", "ward.json", "Record files (*.json)"
+        )
+        if name:
+            written = self.services.exchange.export_file(Path(name))
+            self.statusBar().showMessage(f"Wrote {written} patients to {name}", 10_000)
+
+    def edit_protocol(self) -> None:
+        from itp_monitor.gui.dialogs.protocol_settings import ProtocolSettingsDialog
+
+        dialog = ProtocolSettingsDialog(self.services.protocol, self)
+        self.dialog = dialog
+        dialog.exec()
+        self.dialog = None
+        if dialog.changed:
+            self.hub.protocol_changed.emit()
+
+    def about(self) -> None:
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        QMessageBox.about(
+            self,
+            f"About {TITLE}",
+            f"<h3>{TITLE} {__version__}</h3>"
+            "<p>Monitors rhTPO treatment and platelet counts of pregnant women with immune "
+            "thrombocytopenia, against the unit's protocol.</p>"
+            f"<p><b>Database:</b> {self.where}<br><b>User:</b> {self.services.user}</p>"
+            f"<p style='color:#555'>Python {platform.python_version()} · Qt {qVersion()} · "
+            f"PySide6 {pyside_version}</p>",
+        )
+
+    # --- remembered between sessions ------------------------------------------------------
+
+    def _restore(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.poll_timer.stop()
+        self.watch.close()
+        super().closeEvent(event)

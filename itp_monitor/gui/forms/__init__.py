@@ -1,0 +1,1 @@
+"""Entry forms: one dialog for every kind of record, keyboard first."""

@@ -1,0 +1,103 @@
+"""A tab of one kind of record: the table, and buttons to add, correct and void."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from itp_monitor.gui.models.records import SORT_ROLE, RecordTableModel
+from itp_monitor.services.results import Stored
+
+
+class RecordTab(QWidget):
+    add_requested = Signal(type)
+    correct_requested = Signal(type, object)
+    void_requested = Signal(type, object)
+
+    def __init__(self, record_type: type, title: str, shortcut: str, note: str = "") -> None:
+        super().__init__()
+        self.record_type = record_type
+        self.model = RecordTableModel(record_type)
+        proxy = QSortFilterProxyModel(self)
+        proxy.setSourceModel(self.model)
+        proxy.setSortRole(SORT_ROLE)
+        self.proxy = proxy
+        self.table = QTableView()
+        self.table.setModel(proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(self._time_column(), Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.doubleClicked.connect(lambda _: self._correct())
+        self.add = QPushButton(f"Add {title.lower()}… ({shortcut})")
+        self.add.clicked.connect(lambda: self.add_requested.emit(self.record_type))
+        self.correct = QPushButton("Correct…")
+        self.correct.setToolTip("Correct the selected entry; the original is kept")
+        self.correct.clicked.connect(self._correct)
+        self.void = QPushButton("Void…")
+        self.void.setToolTip("Mark the selected entry as entered in error; it is kept")
+        self.void.clicked.connect(self._void)
+        bar = QHBoxLayout()
+        for button in (self.add, self.correct, self.void):
+            bar.addWidget(button)
+        bar.addStretch(1)
+        if note:
+            bar.addWidget(QLabel(note))
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        self.table.selectionModel().selectionChanged.connect(self._enable)
+        self._enable()
+
+    def _time_column(self) -> int:
+        return next(
+            (
+                i
+                for i, c in enumerate(self.model.columns)
+                if c.header in ("Collected", "Given", "Assessed", "Started", "Delivered", "Onset")
+            ),
+            0,
+        )
+
+    def set_records(self, rows: tuple[Stored[Any], ...]) -> None:
+        self.model.set_records(rows)
+        self._enable()
+
+    def selected(self) -> Stored[Any] | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.model.stored(self.proxy.mapToSource(rows[0]).row())
+
+    def select_row(self, row: int) -> None:
+        self.table.selectRow(row)
+
+    def _enable(self) -> None:
+        chosen = self.selected() is not None
+        self.correct.setEnabled(chosen)
+        self.void.setEnabled(chosen)
+
+    def _correct(self) -> None:
+        stored = self.selected()
+        if stored is not None:
+            self.correct_requested.emit(self.record_type, stored)
+
+    def _void(self) -> None:
+        stored = self.selected()
+        if stored is not None:
+            self.void_requested.emit(self.record_type, stored)

@@ -1,0 +1,72 @@
+"""Flag badges: a pill per flag, a symbol and words, coloured by severity (never colour alone).
+
+Badges wrap onto more lines when a woman has more flags than fit: a flag is never hidden.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from itp_monitor.domain.flags import Flag
+from itp_monitor.gui.models.ward import flags_of
+from itp_monitor.gui.palette import SEVERITY
+
+PAD, GAP, LINE_GAP, MARGIN = 6, 4, 3, 3
+
+
+def badge_text(flag: Flag) -> str:
+    return f"{SEVERITY[flag.severity.value][2]} {flag.code.heading}"
+
+
+def layout_badges(flags: tuple[Flag, ...], font: QFont, width: int) -> list[tuple[Flag, QRect]]:
+    """Where each badge goes in a cell `width` wide, left to right, wrapping as needed."""
+    metrics = QFontMetrics(font)
+    height = metrics.height() + 4
+    placed, x, y = [], MARGIN, MARGIN
+    for flag in flags:
+        w = metrics.horizontalAdvance(badge_text(flag)) + 2 * PAD
+        if x > MARGIN and x + w > width - MARGIN:
+            x, y = MARGIN, y + height + LINE_GAP
+        placed.append((flag, QRect(x, y, w, height)))
+        x += w + GAP
+    return placed
+
+
+class FlagBadgeDelegate(QStyledItemDelegate):
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        flags = flags_of(QModelIndex(index))
+        if not flags:
+            super().paint(painter, option, index)
+            return
+        painter.save()
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for flag, rect in layout_badges(flags, option.font, option.rect.width()):
+            rect.translate(option.rect.topLeft())
+            background, foreground, _ = SEVERITY[flag.severity.value]
+            painter.setBrush(QColor(background))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+            painter.setPen(QColor(foreground))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, badge_text(flag))
+        painter.restore()
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        flags = flags_of(QModelIndex(index))
+        metrics = QFontMetrics(option.font)
+        if not flags:
+            return QSize(80, metrics.height() + 10)
+        width = option.rect.width() if option.rect.width() > 0 else 360
+        placed = layout_badges(flags, option.font, width)
+        bottom = max(rect.bottom() for _, rect in placed)
+        return QSize(width, bottom + 2 * MARGIN)

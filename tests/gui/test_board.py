@@ -1,0 +1,135 @@
+"""The ward board as staff use it: who needs attention first, search, archived, and the keyboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gui_driver import answering, board_cells, board_row, open_window, press, type_into
+from helpers import NOW
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
+
+from itp_monitor.gui.main_window import MainWindow
+from itp_monitor.gui.models.ward import FLAGS_COLUMN
+from itp_monitor.services.container import Services
+
+
+@pytest.fixture
+def empty_window(qtbot: QtBot, services: Services, tmp_path: Path) -> MainWindow:
+    return open_window(qtbot, services, str(tmp_path / "settings.ini"))
+
+
+@pytest.fixture
+def window(qtbot: QtBot, services: Services, tmp_path: Path) -> MainWindow:
+    services.demo.load()
+    return open_window(qtbot, services, str(tmp_path / "settings.ini"))
+
+
+def test_the_title_names_the_app_and_the_database(
+    empty_window: MainWindow, services: Services
+) -> None:
+    assert empty_window.windowTitle().startswith("ITP Monitor")
+    assert str(services.db.location.path) in empty_window.windowTitle()
+    assert str(services.db.location.path) in empty_window.location_label.text()
+
+
+def test_an_empty_ward_offers_the_demonstration_ward(
+    qtbot: QtBot, empty_window: MainWindow
+) -> None:
+    board = empty_window.board
+    assert board.pages.currentWidget() is board.empty
+    label = board.empty.text
+    assert label.height() >= label.heightForWidth(label.width())  # no line cut off
+    qtbot.mouseClick(board.empty.load_demo, Qt.MouseButton.LeftButton)
+    assert board.pages.currentWidget() is board.table
+    assert len(board_cells(empty_window, "MRN")) == 12
+    assert "Loaded the demonstration ward: 13 patients" in empty_window.statusBar().currentMessage()
+
+
+def test_the_most_urgent_come_first(window: MainWindow) -> None:
+    flags = board_cells(window, "Flags")
+    worst = [0 if "critical" in f else 1 if "warning" in f else 2 for f in flags]
+    assert worst == sorted(worst)
+    assert board_row(window, "DEMO-06")["Flags"] == "critical: Critical count; critical: Bleeding"
+    assert board_cells(window, "MRN")[-3:] == ["DEMO-01", "DEMO-02", "DEMO-12"]  # no flags
+
+
+def test_every_column_sorts_by_its_own_value(window: MainWindow) -> None:
+    header = [window.board.proxy.headerData(c, Qt.Orientation.Horizontal) for c in range(9)]
+    window.board.table.sortByColumn(header.index("Latest ×10⁹/L"), Qt.SortOrder.AscendingOrder)
+    values = [float(v) for v in board_cells(window, "Latest ×10⁹/L")]
+    assert values == sorted(values) and values[0] == 9 and values[-1] == 431
+    window.board.table.sortByColumn(header.index("EDD"), Qt.SortOrder.DescendingOrder)
+    assert board_cells(window, "MRN")[0] == "DEMO-12"  # EDD in April
+    window.board.table.sortByColumn(FLAGS_COLUMN, Qt.SortOrder.AscendingOrder)
+    assert "critical" in board_cells(window, "Flags")[0]
+
+
+def test_each_badge_says_what_it_is_not_only_its_colour(window: MainWindow) -> None:
+    index = window.board.proxy.index(0, FLAGS_COLUMN)
+    tip = index.data(Qt.ItemDataRole.ToolTipRole)
+    assert "below" in tip or "bleeding" in tip.lower()
+
+
+def test_search_by_mrn_or_name_and_enter_opens_her(qtbot: QtBot, window: MainWindow) -> None:
+    search = window.board.search
+    press(qtbot, window, "Ctrl+F")
+    assert search.hasFocus()
+    qtbot.keyClicks(search, "keiko")
+    assert board_cells(window, "MRN") == ["DEMO-11"]
+    qtbot.keyClick(search, Qt.Key.Key_Return)
+    assert window.showing_patient()
+    assert window.windowTitle().startswith("ITP Monitor — Keiko Tanaka (DEMO-11)")
+    press(qtbot, window, "Ctrl+B")
+    assert not window.showing_patient()
+    search.clear()
+    qtbot.keyClicks(search, "demo-0")
+    assert len(board_cells(window, "MRN")) == 9
+
+
+def test_archived_patients_show_only_when_asked(qtbot: QtBot, window: MainWindow) -> None:
+    assert "DEMO-13" not in board_cells(window, "MRN")
+    window.board.show_archived.setChecked(True)
+    assert "DEMO-13" in board_cells(window, "MRN")
+
+
+def test_a_new_patient_is_admitted_from_the_keyboard(qtbot: QtBot, window: MainWindow) -> None:
+    def fill(dialog: QDialog) -> None:
+        type_into(qtbot, dialog, "mrn", "Z900")
+        type_into(qtbot, dialog, "name", "Zoe Park")
+        type_into(qtbot, dialog, "weight_kg", "64")
+        dialog.field("edd").set_value(NOW.date().replace(year=2027, month=2, day=1))
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+
+    with answering(fill):
+        press(qtbot, window, "Ctrl+N")
+    assert window.showing_patient()
+    assert window.workspace.header.facts["MRN"].text() == "Z900"
+    assert "Z900" in board_cells(window, "MRN")
+
+
+def test_the_last_patient_is_remembered(qtbot: QtBot, services: Services, tmp_path: Path) -> None:
+    services.demo.load()
+    first = open_window(qtbot, services, str(tmp_path / "remember.ini"))
+    patient = services.patients.find("DEMO-05")
+    assert patient is not None
+    first.open_patient(patient.id)
+    first.close()
+    second = open_window(qtbot, services, str(tmp_path / "remember.ini"))
+    assert second.board.selected_patient_id() == patient.id
+
+
+def test_the_about_box_says_version_and_database(
+    window: MainWindow, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "itp_monitor.gui.main_window.QMessageBox.about",
+        lambda _parent, _title, text: shown.append(text),
+    )
+    window.about()
+    from itp_monitor import __version__
+
+    assert __version__ in shown[0] and str(services.db.location.path) in shown[0]
