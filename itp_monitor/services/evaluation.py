@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from itp_monitor.domain.evaluation import Evaluation, evaluate
 from itp_monitor.domain.history import BleedPoint, CountPoint, DosePoint, PatientHistory
-from itp_monitor.domain.protocol import ProtocolInForce
+from itp_monitor.domain.protocol import Protocol, ProtocolInForce
 from itp_monitor.domain.vocab import RecordStatus
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.errors import NotFound
 from itp_monitor.services.protocol_store import protocol_in_force
 from itp_monitor.services.recorder import patient_by_mrn, patient_info
-from itp_monitor.services.results import PatientInfo
+from itp_monitor.services.results import PatientInfo, PatientRecords
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage import bulk
 from itp_monitor.storage.models import (
@@ -46,6 +46,7 @@ CURRENT = RecordStatus.CURRENT.value
 class PatientEvaluation:
     patient: PatientInfo
     evaluation: Evaluation
+    protocol: Protocol | None = None  # the values the rules used (for the chart's bands)
 
     @property
     def sort_key(self) -> tuple[int, int, str]:
@@ -139,9 +140,24 @@ class EvaluationService(ServiceBase):
             protocol: ProtocolInForce = protocol_in_force(session, to_utc(at))
             loaded = load_histories(session, which)
             return [
-                PatientEvaluation(patient_info(p), evaluate(history, at, protocol))
+                PatientEvaluation(patient_info(p), evaluate(history, at, protocol), protocol.values)
                 for p, history in loaded
             ]
+
+    def of_records(self, records: PatientRecords, at: datetime | None = None) -> PatientEvaluation:
+        """Judges a woman from records already read (the workspace has them): no second read."""
+        at = at or self.clock()
+        with self.db.reading() as session:
+            protocol = protocol_in_force(session, to_utc(at))
+        history = PatientHistory.from_records(
+            records.patient.edd,
+            counts=(s.record for s in records.counts),
+            injections=(s.record for s in records.injections),
+            bleeding=(s.record for s in records.bleeding),
+            delivery=records.delivery.record if records.delivery else None,
+            neonatal_counts=(s.record for s in records.neonatal_counts),
+        )
+        return PatientEvaluation(records.patient, evaluate(history, at, protocol), protocol.values)
 
     def patient(self, patient_id: int, at: datetime | None = None) -> PatientEvaluation:
         """One woman at T (now if None)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from itp_monitor.domain.records import (
@@ -38,14 +38,16 @@ class Kind(Generic[R]):
     row: type[ClinicalRow]
     time_field: str
 
-    @property
-    def field_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(self.record))
+    field_names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = tuple(f.name for f in dataclasses.fields(self.record))
+        object.__setattr__(self, "field_names", names)  # once, not per row read
 
     def values(self, record: R) -> dict[str, Any]:
         return {name: getattr(record, name) for name in self.field_names}
 
-    def from_row(self, row: ClinicalRow) -> R:
+    def from_row(self, row: Any) -> R:
         return self.record(**{name: getattr(row, name) for name in self.field_names})
 
 

@@ -30,14 +30,18 @@ CURRENT = RecordStatus.CURRENT.value
 def current_records(
     session: Session, kind: Kind[Any], patient_ids: list[int] | None
 ) -> dict[int, list[Stored[Any]]]:
-    """The current records of one kind, per patient, in time order."""
-    table = kind.row
-    query = select(table).where(table.status == CURRENT)
+    """The current records of one kind, per patient, in time order.
+
+    Plain rows, not ORM objects: a busy patient's 650 records are read in a
+    fraction of the time, which keeps a save's refresh within a frame.
+    """
+    table = kind.row.__table__
+    query = select(table).where(table.c.status == CURRENT)
     if patient_ids is not None:
-        query = query.where(table.patient_id.in_(patient_ids))
-    query = query.order_by(table.patient_id, getattr(table, kind.time_field), table.id)
+        query = query.where(table.c.patient_id.in_(patient_ids))
+    query = query.order_by(table.c.patient_id, table.c[kind.time_field], table.c.id)
     out: dict[int, list[Stored[Any]]] = defaultdict(list)
-    for row in session.scalars(query):
+    for row in session.execute(query):
         out[row.patient_id].append(stored(kind, row))
     return out
 

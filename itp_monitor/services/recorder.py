@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from itp_monitor.domain.protocol import Limits, Protocol
@@ -61,7 +61,8 @@ def patient_by_mrn(session: Session, mrn: str) -> Patient | None:
     return session.scalar(select(Patient).where(func.upper(Patient.mrn) == mrn.strip().upper()))
 
 
-def stored(kind: Kind[R], row: ClinicalRow) -> Stored[R]:
+def stored(kind: Kind[R], row: Any) -> Stored[R]:
+    """A stored record from its row: an ORM object or a plain row with the same columns."""
     return Stored(
         id=row.id,
         patient_id=row.patient_id,
@@ -253,7 +254,8 @@ class Recorder:
         reason = check_reason(reason)
         kind = kind_of(record_type)
         row = self._current_row(kind, record_id)
-        if record_type is Delivery and self._current(NeonatalCountRow, row.patient_id):
+        newborn = self._current_query(NeonatalCountRow, row.patient_id)
+        if record_type is Delivery and self.session.scalar(select(exists(newborn))):
             raise InvalidEntry(
                 [Problem("delivery", "newborn counts are recorded after it; void them first")]
             )
@@ -304,43 +306,49 @@ class Recorder:
             )
         return row
 
-    def _current(self, table: type[ClinicalRow], patient_id: int) -> list[Any]:
-        return list(
-            self.session.scalars(
-                select(table).where(
-                    table.patient_id == patient_id, table.status == RecordStatus.CURRENT.value
-                )
-            )
+    def _current_query(self, table: type[ClinicalRow], patient_id: int) -> Select[Any]:
+        return select(table).where(
+            table.patient_id == patient_id, table.status == RecordStatus.CURRENT.value
         )
 
     def _check_in_context(
         self, patient_id: int, record: ClinicalRecord, replacing: int | None
     ) -> None:
-        """Rules that need the patient's other records: duplicates and the delivery."""
+        """Rules that need the patient's other records: duplicates and the delivery.
+
+        Each is asked of the database directly, so a woman with hundreds of counts
+        costs no more to add to than one with none.
+        """
         problems: list[Problem] = []
         if isinstance(record, PlateletCount | NeonatalCount):
             table = PlateletCountRow if isinstance(record, PlateletCount) else NeonatalCountRow
-            for row in self._current(table, patient_id):
-                if row.id != replacing and (row.collected_at, row.value) == (
-                    record.collected_at,
-                    record.value,
-                ):
-                    problems.append(
-                        Problem(
-                            "collected_at",
-                            f"a count of {fmt_number(record.value)} at "
-                            f"{fmt_time(record.collected_at)} is already recorded for this patient",
-                        )
+            twin = self._current_query(table, patient_id).where(
+                table.collected_at == record.collected_at,
+                table.value == record.value,
+                table.id != (replacing or 0),
+            )
+            if self.session.scalar(select(exists(twin))):
+                problems.append(
+                    Problem(
+                        "collected_at",
+                        f"a count of {fmt_number(record.value)} at "
+                        f"{fmt_time(record.collected_at)} is already recorded for this patient",
                     )
-        # `replacing` is an id in the table of `record`; only a delivery replaces a delivery.
-        delivery = next(
-            (
-                r
-                for r in self._current(DeliveryRow, patient_id)
-                if not (isinstance(record, Delivery) and r.id == replacing)
-            ),
-            None,
-        )
+                )
+        if isinstance(record, Delivery | NeonatalCount):
+            # `replacing` is an id in the table of `record`; only a delivery replaces a delivery.
+            other = self._current_query(DeliveryRow, patient_id)
+            if isinstance(record, Delivery):
+                other = other.where(DeliveryRow.id != (replacing or 0))
+            delivery = self.session.scalar(other)
+            problems += self._delivery_problems(patient_id, record, delivery)
+        if problems:
+            raise InvalidEntry(problems)
+
+    def _delivery_problems(
+        self, patient_id: int, record: ClinicalRecord, delivery: DeliveryRow | None
+    ) -> list[Problem]:
+        problems = []
         if isinstance(record, Delivery):
             if delivery is not None:
                 problems.append(
@@ -350,8 +358,11 @@ class Recorder:
                         "correct that one instead",
                     )
                 )
-            earliest = min(
-                (n.collected_at for n in self._current(NeonatalCountRow, patient_id)), default=None
+            earliest = self.session.scalar(
+                select(func.min(NeonatalCountRow.collected_at)).where(
+                    NeonatalCountRow.patient_id == patient_id,
+                    NeonatalCountRow.status == RecordStatus.CURRENT.value,
+                )
             )
             if earliest is not None and earliest < record.delivered_at:
                 problems.append(
@@ -374,8 +385,7 @@ class Recorder:
                         f"({fmt_time(delivery.delivered_at)})",
                     )
                 )
-        if problems:
-            raise InvalidEntry(problems)
+        return problems
 
     def _audit(
         self,

@@ -219,3 +219,20 @@ def test_an_archived_patient_takes_no_new_records_until_restored(
     services.records.record(patient.id, count(42))
     actions = [e.action for e in services.patients.history(patient.id)]
     assert actions == ["create", "archive", "restore", "create"]
+
+
+def test_applying_what_a_save_returned_gives_what_is_stored(
+    services: Services, patient: PatientInfo, kind: type
+) -> None:
+    """The app shows its own saves from what they return; that must be what was stored."""
+    original, corrected = SAMPLES[kind]
+    shown = services.patients.records(patient.id)
+    saved = services.records.record(patient.id, original)
+    shown = shown.applying(saved)
+    assert shown == services.patients.records(patient.id)
+    fixed = services.records.correct(saved.id, corrected, "typo")
+    shown = shown.applying(fixed)
+    assert shown == services.patients.records(patient.id)
+    voided = services.records.void(kind, fixed.id, "wrong patient")
+    shown = shown.applying(voided)
+    assert shown == services.patients.records(patient.id)
