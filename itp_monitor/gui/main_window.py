@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.location_label)
 
         self.hub.patient_changed.connect(self._patient_changed)
+        self.hub.records_changed.connect(self._records_changed)
         self.hub.ward_changed.connect(self.refresh_ward)
         self.hub.protocol_changed.connect(self._protocol_changed)
         self.hub.open_patient.connect(self.open_patient)
@@ -124,9 +125,14 @@ class MainWindow(QMainWindow):
     def showing_patient(self) -> bool:
         return self.workspace is not None and self.pages.currentWidget() is self.workspace
 
+    def _read(self, patient_id: int) -> tuple[Any, Any]:
+        """Her records, read once, and her evaluation from them."""
+        records = self.services.patients.records(patient_id)
+        return records, self.services.evaluation.of_records(records)
+
     def open_patient(self, patient_id: int) -> None:
         try:
-            evaluated = self.services.evaluation.patient(patient_id)
+            records, evaluated = self._read(patient_id)
         except NotFound:
             self.statusBar().showMessage("That patient is no longer in the database", 5000)
             return
@@ -142,7 +148,7 @@ class MainWindow(QMainWindow):
             self.workspace.chart.axis_mode_changed.connect(
                 lambda mode: self.settings.setValue("chart/axis_mode", mode)
             )
-        self.workspace.show_patient(evaluated)
+        self.workspace.show_patient(evaluated, records)
         self.pages.setCurrentWidget(self.workspace)
         for action in self.record_actions.values():
             action.setEnabled(True)
@@ -171,15 +177,25 @@ class MainWindow(QMainWindow):
     # --- keeping every screen current ---------------------------------------------------
 
     def _patient_changed(self, patient_id: int) -> None:
+        """After a save here or elsewhere: read her once, judge her once, update every view."""
         try:
-            evaluated = self.services.evaluation.patient(patient_id)
+            records, evaluated = self._read(patient_id)
         except NotFound:
             self.board.update_patient(patient_id, None)
             return
+        self._show_evaluated(records, evaluated)
+
+    def _records_changed(self, records: Any) -> None:
+        """After a save here: her records are already current; judge her once, show it."""
+        evaluated = self.services.evaluation.of_records(records)
+        self._show_evaluated(records, evaluated)
+
+    def _show_evaluated(self, records: Any, evaluated: Any) -> None:
+        patient_id = evaluated.patient.id
         on_board = not evaluated.patient.archived or self.board.show_archived.isChecked()
         self.board.update_patient(patient_id, evaluated if on_board else None)
         if self.showing_patient() and self.workspace.patient_id == patient_id:
-            self.workspace.show_patient(evaluated)
+            self.workspace.show_patient(evaluated, records)
             self._show_title()
 
     def _protocol_changed(self) -> None:

@@ -42,7 +42,8 @@ def test_the_chart_draws_the_counts_bands_and_lane(window: MainWindow) -> None:
 
 def test_hovering_a_count_tells_value_date_gestation_and_course_day(window: MainWindow) -> None:
     open_mrn(window, "DEMO-03")
-    tip = window.workspace.chart.data.counts[-1].tip
+    data = window.workspace.chart.data
+    tip = data.tip(data.counts[-1])
     assert tip.startswith("21 ×10⁹/L\n")
     assert "37+0" in tip and "course day 18" in tip
 

@@ -28,7 +28,7 @@ TREATMENT_LABELS = {
 class Point:
     at: datetime
     value: float
-    tip: str
+    label: str  # the first line of its hover text; the rest is worked out on hover
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,15 @@ class ChartData:
     projection: tuple[Point, Point] | None  # drawn only when it raises its flag
     bands: tuple[Band, ...]
     thrombocytosis_above: float
+    courses: tuple[Course, ...] = ()
+    course_window_days: int = 0
+
+    def tip(self, point: Point) -> str:
+        """Hover text: what it is, when, the gestational age then, and the course day."""
+        day = _course_day(self.courses, point.at, self.course_window_days)
+        return f"{point.label}\n{_when(self.edd, point.at)}" + (
+            f"\ncourse day {day}" if day else ""
+        )
 
     def gestational_days(self, moment: datetime) -> float:
         """Gestational age of a moment in fractional days (the x of the gestational axis)."""
@@ -118,17 +127,8 @@ def chart_data(records: PatientRecords, evaluation: Evaluation, p: Protocol) -> 
     follow_up = p.course_gap_days + p.follow_up_days
     courses = evaluation.courses
 
-    def with_day(moment: datetime) -> str:
-        day = _course_day(courses, moment, follow_up)
-        return f"\ncourse day {day}" if day else ""
-
     counts = tuple(
-        Point(
-            s.record.collected_at,
-            s.record.value,
-            f"{fmt_number(s.record.value)} ×10⁹/L\n{_when(edd, s.record.collected_at)}"
-            f"{with_day(s.record.collected_at)}",
-        )
+        Point(s.record.collected_at, s.record.value, f"{fmt_number(s.record.value)} ×10⁹/L")
         for s in records.counts
     )
     injections = tuple(
@@ -136,8 +136,7 @@ def chart_data(records: PatientRecords, evaluation: Evaluation, p: Protocol) -> 
             s.record.given_at,
             s.record.dose_per_kg,
             f"rhTPO {fmt_number(s.record.dose_units)} U = {s.record.dose_per_kg:.0f} U/kg "
-            f"({fmt_number(s.record.weight_kg)} kg)\n{_when(edd, s.record.given_at)}"
-            f"{with_day(s.record.given_at)}",
+            f"({fmt_number(s.record.weight_kg)} kg)",
         )
         for s in records.injections
     )
@@ -146,8 +145,7 @@ def chart_data(records: PatientRecords, evaluation: Evaluation, p: Protocol) -> 
             s.record.assessed_at,
             s.record.who_grade,
             f"bleeding, WHO grade {s.record.who_grade}"
-            f"{': ' + s.record.notes if s.record.notes else ''}"
-            f"\n{_when(edd, s.record.assessed_at)}",
+            + (f": {s.record.notes}" if s.record.notes else ""),
         )
         for s in records.bleeding
     )
@@ -194,4 +192,6 @@ def chart_data(records: PatientRecords, evaluation: Evaluation, p: Protocol) -> 
         projection=projection,
         bands=bands(p),
         thrombocytosis_above=p.thrombocytosis_above,
+        courses=courses,
+        course_window_days=follow_up,
     )

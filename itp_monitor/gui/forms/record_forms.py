@@ -43,6 +43,11 @@ def _choices(enum: Any, optional: str | None = None) -> list[tuple[str, Any]]:
     return [(optional, None), *items] if optional else items
 
 
+def in_sentence(title: str) -> str:
+    """'Platelet count' -> 'platelet count', 'rhTPO injection' unchanged."""
+    return title[0].lower() + title[1:]
+
+
 @dataclass(frozen=True)
 class FormKind:
     """One kind of entry form."""

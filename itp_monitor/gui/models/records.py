@@ -114,11 +114,24 @@ class RecordTableModel(QAbstractTableModel):
         self._rows: list[Stored[Any]] = []
 
     def set_records(self, rows: Sequence[Stored[Any]]) -> None:
-        if list(rows) == self._rows:
-            return  # nothing new: keep the selection and the scroll position
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+        """Removes the rows that went and adds those that came, rather than starting over.
+
+        A save changes one record; a reset would make the sort proxy sort all of a
+        busy patient's 500 counts again, and lose the selection and the scroll.
+        """
+        wanted = {s.id: s for s in rows}
+        for row in reversed(range(len(self._rows))):
+            if wanted.get(self._rows[row].id) != self._rows[row]:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self.endRemoveRows()
+        kept = {s.id for s in self._rows}
+        new = [s for s in rows if s.id not in kept]
+        if new:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            self._rows.extend(new)
+            self.endInsertRows()
 
     def stored(self, row: int) -> Stored[Any]:
         return self._rows[row]

@@ -33,6 +33,7 @@ from itp_monitor.gui.forms.record_forms import (
     FORMS,
     LIVE_NOTES,
     PATIENT_SPECS,
+    in_sentence,
     make_patient,
     new_values,
 )
@@ -125,15 +126,15 @@ class PatientWorkspace(QWidget):
 
     # --- showing ----------------------------------------------------------------------
 
-    def show_patient(self, evaluated: PatientEvaluation) -> None:
-        """Shows her records and her evaluation (the board's, so she is judged once)."""
+    def show_patient(self, evaluated: PatientEvaluation, records: PatientRecords) -> None:
+        """Shows her records and her evaluation (judged once, from these same records)."""
         same = evaluated.patient.id == self.patient_id
         self.patient_id = evaluated.patient.id
         self.evaluation = evaluated
-        self.records = self.services.patients.records(evaluated.patient.id)
-        r, e = self.records, evaluated.evaluation
+        self.records = records
+        r, e = records, evaluated.evaluation
         self.header.show_patient(r.patient, e)
-        protocol = self.services.protocol.in_force(e.at).values
+        protocol = evaluated.protocol or self.services.protocol.in_force(e.at).values
         self.chart.set_data(chart_data(r, e, protocol), keep_view=same)
         self.flag_list.set_flags(e.flags)
         lists: dict[type, tuple[Stored[Any], ...]] = {
@@ -195,7 +196,12 @@ class PatientWorkspace(QWidget):
             parent=self,
         )
         if self._run(dialog):
-            self.hub.patient_changed.emit(patient_id)
+            self.apply_saved(dialog.result_value)
+
+    def apply_saved(self, stored: Stored[Any]) -> None:
+        """A save here: apply what it returned and announce her records, already current."""
+        assert self.records is not None
+        self.hub.records_changed.emit(self.records.applying(stored))
 
     def correct_record(self, record_type: type, stored: Stored[Any]) -> None:
         form = FORMS[record_type]
@@ -208,7 +214,7 @@ class PatientWorkspace(QWidget):
             )
 
         dialog = EntryDialog(
-            f"Correct {form.title.lower()}",
+            f"Correct {in_sentence(form.title)}",
             form.specs,
             save,
             values=form.values_of(stored.record),
@@ -216,27 +222,27 @@ class PatientWorkspace(QWidget):
             live=LIVE_NOTES.get(record_type),
             parent=self,
         )
-        if self._run(dialog):
-            self.hub.patient_changed.emit(patient_id)
+        if self._run(dialog) and self.patient_id == patient_id:
+            self.apply_saved(dialog.result_value)
 
     def void_record(self, record_type: type, stored: Stored[Any]) -> None:
         form = FORMS[record_type]
         assert self.patient_id is not None
         dialog = ReasonDialog(
-            f"Void {form.title.lower()}",
-            f"Void this {form.title.lower()}? It stays in the record, marked as entered in error, "
-            "and no longer counts.",
+            f"Void {in_sentence(form.title)}",
+            f"Void this {in_sentence(form.title)}? It stays in the record, marked as entered "
+            "in error, and no longer counts.",
             "Void",
             parent=self,
         )
         if not self._run(dialog):
             return
         try:
-            self.services.records.void(record_type, stored.id, dialog.text())
+            voided = self.services.records.void(record_type, stored.id, dialog.text())
         except InvalidEntry as e:
             QMessageBox.warning(self, "Not voided", str(e))
             return
-        self.hub.patient_changed.emit(self.patient_id)
+        self.apply_saved(voided)
 
     def edit_details(self) -> None:
         if self.records is None or self.patient_id is None:

@@ -15,8 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from itp_monitor.gui.forms.record_forms import in_sentence
 from itp_monitor.gui.models.records import SORT_ROLE, RecordTableModel
 from itp_monitor.services.results import Stored
+
+RESIZE_ROWS = 40
 
 
 class RecordTab(QWidget):
@@ -42,9 +45,12 @@ class RecordTab(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # size columns from the first rows only: measuring all 500 counts of a busy patient
+        # on every save would cost more than a frame
+        self.table.horizontalHeader().setResizeContentsPrecision(RESIZE_ROWS)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.doubleClicked.connect(lambda _: self._correct())
-        self.add = QPushButton(f"Add {title.lower()}… ({shortcut})")
+        self.add = QPushButton(f"Add {in_sentence(title)}… ({shortcut})")
         self.add.clicked.connect(lambda: self.add_requested.emit(self.record_type))
         self.correct = QPushButton("Correct…")
         self.correct.setToolTip("Correct the selected entry; the original is kept")

@@ -112,6 +112,7 @@ class WardBoard(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(FLAGS_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setResizeContentsPrecision(40)  # columns sized from the first rows, not all
         self.table.doubleClicked.connect(self._open_index)
         self.table.activated.connect(self._open_index)  # Enter on a row
 
