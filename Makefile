@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 SOURCES := pyproject.toml README.md $(shell find itp_monitor migrations resources -type f \
              ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench screenshots clean
 
 run: $(VENV)/.app
 	$(BIN)/itp-monitor
@@ -20,6 +20,10 @@ test: $(VENV)/.test lint
 # Benchmarks print their figures against the standing targets; they assert nothing.
 bench: $(VENV)/.test
 	@for b in benchmarks/*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(BIN)/python -P $$b || exit 1; done
+
+# The pictures in docs/ and the README, from the real app (needs xvfb-run: README).
+screenshots: $(VENV)/.app
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -P tools/screenshots.py docs/images
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
