@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
+from itp_monitor.gui.models import RowsModel
 from itp_monitor.services.results import AuditRecord
 
 Index = QModelIndex | QPersistentModelIndex
@@ -46,12 +47,11 @@ def describe(values: dict[str, Any] | None, only: set[str] | None = None) -> str
     return " · ".join(f"{k.replace('_', ' ')} {_value(values[k])}" for k in keys)
 
 
-class HistoryTableModel(QAbstractTableModel):
+class HistoryTableModel(RowsModel):
     """Newest first. A correction shows only what changed, before beside after."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._rows: list[AuditRecord] = []
+    def headers(self) -> list[str]:
+        return HEADERS
 
     def set_history(self, rows: Sequence[AuditRecord]) -> None:
         rows = list(reversed(rows))
@@ -63,12 +63,6 @@ class HistoryTableModel(QAbstractTableModel):
 
     def entry(self, row: int) -> AuditRecord:
         return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
 
     def cells(self, e: AuditRecord) -> list[str]:
         changed = None
@@ -94,11 +88,4 @@ class HistoryTableModel(QAbstractTableModel):
             font = QFont()
             font.setBold(True)
             return font
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return HEADERS[section]
         return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from itp_monitor.domain.records import (
     AdverseEvent,
@@ -20,7 +20,7 @@ from itp_monitor.domain.records import (
 )
 from itp_monitor.domain.validation import fmt_number
 from itp_monitor.domain.vocab import WhoBleedingGrade
-from itp_monitor.gui.models import sortable
+from itp_monitor.gui.models import RowsModel, sortable
 from itp_monitor.services.results import Stored
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -104,14 +104,16 @@ COLUMNS: dict[type, list[Column]] = {
 }
 
 
-class RecordTableModel(QAbstractTableModel):
+class RecordTableModel(RowsModel):
     """The current records of one kind; the newest first unless sorted otherwise."""
 
     def __init__(self, record_type: type) -> None:
         super().__init__()
         self.record_type = record_type
         self.columns = COLUMNS[record_type]
-        self._rows: list[Stored[Any]] = []
+
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
 
     def set_records(self, rows: Sequence[Stored[Any]]) -> None:
         """Removes the rows that went and adds those that came, rather than starting over.
@@ -136,12 +138,6 @@ class RecordTableModel(QAbstractTableModel):
     def stored(self, row: int) -> Stored[Any]:
         return self._rows[row]
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
@@ -153,11 +149,4 @@ class RecordTableModel(QAbstractTableModel):
             return sortable(column.sort(record)) if column.sort else column.text(record)
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.columns[section].header
         return None

@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from itp_monitor.domain.flags import Flag
 from itp_monitor.domain.response import days_between
 from itp_monitor.domain.validation import fmt_number
-from itp_monitor.gui.models import sortable
+from itp_monitor.gui.models import RowsModel, sortable
 from itp_monitor.services.evaluation import PatientEvaluation
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -84,10 +84,9 @@ FLAGS_COLUMN, NAME_COLUMN = 0, 2
 NUMERIC = {5, 6, 7}
 
 
-class WardTableModel(QAbstractTableModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self._rows: list[PatientEvaluation] = []
+class WardTableModel(RowsModel):
+    def headers(self) -> list[str]:
+        return [header for header, _ in COLUMNS]
 
     def set_ward(self, rows: Sequence[PatientEvaluation]) -> None:
         self.beginResetModel()
@@ -116,12 +115,6 @@ class WardTableModel(QAbstractTableModel):
     def row_of(self, patient_id: int) -> int | None:
         return next((i for i, r in enumerate(self._rows) if r.patient.id == patient_id), None)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
@@ -139,13 +132,6 @@ class WardTableModel(QAbstractTableModel):
             return "\n".join(f"{f.code.heading}: {f.message}" for f in r.evaluation.flags) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section][0]
         return None
 
 
