@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
 # The newest revision in migrations/versions; a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0003_covering_indexes"
+HEAD_REVISION = "0004_preferences"
 
 
 class SchemaError(RuntimeError):

@@ -281,6 +281,21 @@ class ProtocolSettingRow(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class PreferenceRow(Base):
+    """A remembered choice of the unit (a lab file's column mapping, local HL7 codes).
+
+    Append-only like the settings: the latest row per key is in force.
+    """
+
+    __tablename__ = "preferences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    set_at_utc: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(100))
+
+
 class AuditEntry(Base):
     """Who did what to which record, when, with the values before and after and why.
 

@@ -196,6 +196,9 @@ SEED_ROWS["0002_more_records"] = {
     ],
 }
 
+# 0003 only added indexes: the same tables, the same rows.
+SEED_ROWS["0003_covering_indexes"] = SEED_ROWS["0002_more_records"]
+
 
 def _fresh(tmp_path: Path, name: str = "w.sqlite") -> Database:
     return Database(resolve_location(str(tmp_path / name)))
