@@ -15,12 +15,15 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from itp_monitor import __version__, flag_report
+from itp_monitor import __version__, flag_report, lab_report
 from itp_monitor.bootstrap import open_services
 from itp_monitor.domain.evaluation import evaluation_time
 from itp_monitor.services.container import Services
 from itp_monitor.services.demo import DemoAlreadyLoaded
 from itp_monitor.services.errors import NotFound
+from itp_monitor.services.lab_files import FIELDS as LAB_FIELDS
+from itp_monitor.services.lab_files import UnreadableFile, factor_of
+from itp_monitor.services.lab_import import LabOptions
 from itp_monitor.services.record_file import FileRefused
 from itp_monitor.storage.database import ENV_VAR, resolve_location
 from itp_monitor.storage.migrate import SchemaError
@@ -67,7 +70,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     flags.add_argument("--json", action="store_true", help="print JSON for other programs")
     flags.add_argument("--mrn", action="append", help="only this patient (may be repeated)")
+
+    labs = commands.add_parser(
+        "import-labs", help="read a laboratory file (CSV or HL7 ORU^R01) and show what it would add"
+    )
+    labs.add_argument("file", type=Path, metavar="FILE")
+    labs.add_argument("--yes", action="store_true", help="save the new results and corrections")
+    labs.add_argument("--json", action="store_true", help="print JSON for other programs")
+    labs.add_argument(
+        "--map",
+        action="append",
+        type=_mapping,
+        default=[],
+        metavar="HEADER=FIELD",
+        help=f"read the column HEADER as FIELD ({', '.join(LAB_FIELDS)})",
+    )
+    labs.add_argument("--unit", type=_unit, help="the unit of rows that give none (e.g. 10^9/L)")
+    labs.add_argument(
+        "--time-format",
+        metavar="FMT",
+        help="strftime layout of the times, e.g. %%d/%%m/%%Y %%H:%%M",
+    )
     return parser
+
+
+def _mapping(text: str) -> tuple[str, str]:
+    header, sep, field = text.partition("=")
+    if not sep or not header.strip() or field.strip() not in LAB_FIELDS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not HEADER=FIELD with FIELD one of {', '.join(LAB_FIELDS)}"
+        )
+    return header.strip(), field.strip()
+
+
+def _unit(text: str) -> str:
+    if factor_of(text) is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a platelet unit (10^9/L, G/L, 10^3/uL, K/uL, /uL)"
+        )
+    return text
 
 
 def _moment(text: str) -> datetime:
@@ -121,7 +162,27 @@ def _flags(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"import": _import, "export": _export, "demo": _demo, "flags": _flags}
+def _import_labs(services: Services, args: argparse.Namespace) -> int:
+    options = LabOptions(dict(args.map), args.unit, args.time_format)
+    try:
+        preview = (services.labs.save if args.yes else services.labs.preview)(args.file, options)
+    except UnreadableFile as e:
+        print(f"itp-monitor import-labs: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.json:
+        print(json.dumps(preview.as_json(), indent=2, ensure_ascii=False))
+    else:
+        print(lab_report.as_table(preview))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "import": _import,
+    "export": _export,
+    "demo": _demo,
+    "flags": _flags,
+    "import-labs": _import_labs,
+}
 
 
 def cannot_open_message(db_option: str | None, error: BaseException) -> str:

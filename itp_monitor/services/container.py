@@ -9,7 +9,9 @@ from itp_monitor.services.context import Clock, local_now, operating_system_user
 from itp_monitor.services.demo import DemoService
 from itp_monitor.services.evaluation import EvaluationService
 from itp_monitor.services.exchange import ExchangeService
+from itp_monitor.services.lab_import import LabImportService
 from itp_monitor.services.patients import PatientService
+from itp_monitor.services.preferences import PreferenceService
 from itp_monitor.services.protocol import ProtocolService
 from itp_monitor.services.records import RecordService
 from itp_monitor.storage.database import Database
@@ -25,6 +27,8 @@ class Services:
     demo: DemoService
     evaluation: EvaluationService
     protocol: ProtocolService
+    labs: LabImportService
+    preferences: PreferenceService
 
     def watch_changes(self) -> ChangeWatch:
         """A watch on what others write to the database (close it when done)."""
@@ -44,4 +48,6 @@ def build_services(db: Database, user: str | None = None, clock: Clock = local_n
         demo=DemoService(exchange, patients, clock),
         evaluation=EvaluationService(db, user, clock),
         protocol=ProtocolService(db, user, clock),
+        labs=LabImportService(db, user, clock),
+        preferences=PreferenceService(db, user, clock),
     )

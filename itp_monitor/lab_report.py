@@ -1,0 +1,44 @@
+"""The `import-labs` command's table: every row with its status, then what happens next."""
+
+from __future__ import annotations
+
+from itp_monitor.domain.validation import fmt_number
+from itp_monitor.services.lab_import import LabPreview
+
+LABELS = {
+    "new": "new",
+    "duplicate": "duplicate",
+    "unknown_patient": "unknown patient",
+    "invalid": "invalid",
+    "correction": "correction",
+}
+
+
+def as_table(preview: LabPreview) -> str:
+    kind = "HL7 v2" if preview.kind == "hl7" else "CSV"
+    if preview.layout is not None:
+        shown = {",": "comma", ";": "semicolon", "\t": "tab"}[preview.layout.delimiter]
+        kind += f", {shown}-separated, {preview.layout.encoding}"
+    lines = [f"Laboratory file {preview.source} ({kind}): {len(preview.rows)} results", ""]
+    lines.append(f"{'line':>5}  {'MRN':<12} {'collected':<16} {'×10⁹/L':>8}  {'status':<16} reason")
+    for r in preview.rows:
+        when = f"{r.collected_at:%Y-%m-%d %H:%M}" if r.collected_at else "—"
+        value = fmt_number(r.value) if r.value is not None else "—"
+        lines.append(
+            f"{r.line:>5}  {(r.mrn or '—'):<12} {when:<16} {value:>8}  "
+            f"{LABELS[r.status]:<16} {r.reason or ''}".rstrip()
+        )
+    summary = preview.summary
+    lines.append("")
+    lines.append("Summary: " + ", ".join(f"{summary[s]} {LABELS[s]}" for s in LABELS) + ".")
+    to_save = summary["new"] + summary["correction"]
+    if preview.saved:
+        lines.append(f"Saved {summary['new']} new results and {summary['correction']} corrections.")
+    elif to_save:
+        lines.append(
+            f"Nothing was saved: run again with --yes to save the {summary['new']} new results"
+            f" and {summary['correction']} corrections."
+        )
+    else:
+        lines.append("Nothing to save.")
+    return "\n".join(lines)

@@ -1,0 +1,329 @@
+"""Importing laboratory results: a preview with a status for every row, then one transaction.
+
+Statuses, the first that applies (docs/command-line.md): invalid (and why),
+unknown_patient, correction (an HL7 corrected result for a stored accession
+with another value), duplicate (accession already stored, or the same patient,
+time and value, or an earlier new row of the file), new. Saving adds the new
+rows as counts from the laboratory and corrects the stored counts the
+corrections name, all or nothing, each with its audit entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from itp_monitor.domain.protocol import limits
+from itp_monitor.domain.records import PlateletCount
+from itp_monitor.domain.validation import Checker
+from itp_monitor.domain.vocab import RecordStatus
+from itp_monitor.services import audit
+from itp_monitor.services.context import to_utc
+from itp_monitor.services.lab_files import (
+    FIELDS,
+    CsvLayout,
+    LabResult,
+    UnreadableFile,
+    csv_layout,
+    decode,
+    header_keys,
+    is_hl7,
+    read_csv,
+    read_hl7,
+)
+from itp_monitor.services.preferences import preference
+from itp_monitor.services.protocol_store import protocol_in_force
+from itp_monitor.services.recorder import Recorder
+from itp_monitor.services.unit import ServiceBase
+from itp_monitor.storage.models import AuditEntry, Patient, PlateletCountRow, PreferenceRow
+
+STATUSES = ("new", "duplicate", "unknown_patient", "invalid", "correction")
+SOURCE = "lab"
+CORRECTED_BY_LAB = "corrected by the laboratory"
+MAPPING_KEY = "lab_csv_mapping:"
+LOCAL_CODES_KEY = "hl7_platelet_codes"
+CHUNK = 500  # values per IN (...) list
+
+
+@dataclass(frozen=True)
+class LabRow:
+    """One result as the preview shows it."""
+
+    line: int
+    mrn: str | None
+    collected_at: datetime | None
+    value: float | None
+    accession: str | None
+    status: str
+    reason: str | None
+    patient_id: int | None = None
+    corrects: int | None = None  # the stored count a correction replaces
+
+
+@dataclass(frozen=True)
+class LabPreview:
+    source: str  # the file's name
+    kind: str  # "csv" or "hl7"
+    rows: tuple[LabRow, ...]
+    saved: bool = False
+    layout: CsvLayout | None = None
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counted = Counter(r.status for r in self.rows)
+        return {status: counted.get(status, 0) for status in STATUSES}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rows": [
+                {
+                    "line": r.line,
+                    "mrn": r.mrn,
+                    "collected_at": r.collected_at.isoformat() if r.collected_at else None,
+                    "value": r.value,
+                    "status": r.status,
+                    "reason": r.reason,
+                }
+                for r in self.rows
+            ],
+            "summary": self.summary,
+            "saved": self.saved,
+        }
+
+
+@dataclass(frozen=True)
+class LabOptions:
+    mapping: Mapping[str, str] = dataclasses.field(default_factory=dict)  # header -> field
+    unit: str | None = None
+    time_format: str | None = None
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), CHUNK):
+        yield values[i : i + CHUNK]
+
+
+class _Judge:
+    """Gives each result its status against the database as it is in `session`."""
+
+    def __init__(self, session: Session, results: list[LabResult], now: datetime) -> None:
+        self.session = session
+        self.checker = Checker(limits(), protocol_in_force(session).values, now)
+        wanted = {r.mrn.strip().upper() for r in results if r.mrn}
+        self.patients: dict[str, int] = {}
+        for chunk in _chunks(sorted(wanted)):
+            named = session.execute(select(Patient.id, Patient.mrn).where(_upper_in(chunk)))
+            self.patients.update({mrn.strip().upper(): pid for pid, mrn in named})
+        accessions = sorted({r.accession for r in results if r.accession})
+        self.by_accession: dict[str, tuple[int, float, int]] = {}  # accession -> patient, value, id
+        for chunk in _chunks(accessions):
+            labelled = session.execute(
+                select(
+                    PlateletCountRow.accession,
+                    PlateletCountRow.patient_id,
+                    PlateletCountRow.value,
+                    PlateletCountRow.id,
+                ).where(
+                    PlateletCountRow.accession.in_(chunk),
+                    PlateletCountRow.status == RecordStatus.CURRENT.value,
+                )
+            )
+            for accession, patient_id, value, count_id in labelled:
+                if accession is not None:  # the query asked for named accessions only
+                    self.by_accession[accession] = (patient_id, value, count_id)
+        self.stored: set[tuple[int, datetime, float]] = set()
+        for chunk in _chunks(sorted(set(self.patients.values()))):
+            counted = session.execute(
+                select(
+                    PlateletCountRow.patient_id,
+                    PlateletCountRow.collected_at,
+                    PlateletCountRow.value,
+                ).where(
+                    PlateletCountRow.patient_id.in_(chunk),
+                    PlateletCountRow.status == RecordStatus.CURRENT.value,
+                )
+            )
+            self.stored.update((p, t, v) for p, t, v in counted)
+        self.new_accessions: set[str] = set()
+        self.new_keys: set[tuple[int, datetime, float]] = set()
+
+    def row(self, r: LabResult) -> LabRow:
+        def made(status: str, reason: str | None = None, **more: Any) -> LabRow:
+            return LabRow(
+                r.line, r.mrn, r.collected_at, r.value, r.accession, status, reason, **more
+            )
+
+        if r.problem:
+            return made("invalid", r.problem)
+        assert r.collected_at is not None and r.value is not None and r.mrn is not None
+        errors = self.checker.check(
+            PlateletCount(r.collected_at, r.value, SOURCE, r.accession)
+        ).errors
+        if errors:
+            return made("invalid", str(errors[0]))
+        patient = self.patients.get(r.mrn.strip().upper())
+        if patient is None:
+            return made("unknown_patient", f"no patient with MRN {r.mrn}")
+        stored = self.by_accession.get(r.accession) if r.accession else None
+        if r.corrected and stored is not None and stored[0] == patient and stored[1] != r.value:
+            return made(
+                "correction",
+                f"the laboratory corrected {stored[1]:g} to {r.value:g}",
+                patient_id=patient,
+                corrects=stored[2],
+            )
+        key = (patient, r.collected_at, r.value)
+        if stored is not None:
+            return made(
+                "duplicate", f"accession {r.accession} is already stored", patient_id=patient
+            )
+        if key in self.stored:
+            return made("duplicate", "the same count is already stored for her", patient_id=patient)
+        if (r.accession and r.accession in self.new_accessions) or key in self.new_keys:
+            return made("duplicate", "the same result is earlier in this file", patient_id=patient)
+        if r.accession:
+            self.new_accessions.add(r.accession)
+        self.new_keys.add(key)
+        return made("new", patient_id=patient)
+
+
+def _upper_in(values: Sequence[str]) -> Any:
+    return func.upper(func.trim(Patient.mrn)).in_(values)
+
+
+class LabImportService(ServiceBase):
+    def read(
+        self, path: Path, options: LabOptions, session: Session
+    ) -> tuple[str, list[LabResult], CsvLayout | None]:
+        """The results of a file; UnreadableFile says why a file cannot be read at all."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise UnreadableFile(f"{path}: no such file") from None
+        text, encoding = decode(data)
+        if not text.strip():
+            raise UnreadableFile(f"{path.name}: the file is empty")
+        if is_hl7(text):
+            codes = set(preference(session, LOCAL_CODES_KEY, []))
+            return "hl7", list(read_hl7(text, unit=options.unit, local_codes=codes)), None
+        remembered = self._remembered(session, text)
+        layout = csv_layout(text, encoding, {**remembered, **options.mapping})
+        results = list(read_csv(text, layout, unit=options.unit, time_format=options.time_format))
+        return "csv", results, layout
+
+    @staticmethod
+    def _remembered(session: Session, text: str) -> dict[str, str]:
+        """A mapping made in the app for files with this header, if any."""
+        for key in header_keys(text):
+            found = preference(session, MAPPING_KEY + key)
+            if found:
+                return dict(found)
+        return {}
+
+    def preview(self, path: Path, options: LabOptions | None = None) -> LabPreview:
+        """What would be added, row by row; nothing is saved."""
+        options = options or LabOptions()
+        with self.db.reading() as session:
+            kind, results, layout = self.read(path, options, session)
+            judge = _Judge(session, results, self.clock())
+            rows = tuple(judge.row(r) for r in results)
+        return LabPreview(path.name, kind, rows, saved=False, layout=layout)
+
+    def save(self, path: Path, options: LabOptions | None = None) -> LabPreview:
+        """Judges the file again under the write lock and saves its new rows and corrections."""
+        options = options or LabOptions()
+        now = self.clock()
+        with self.db.writing() as session:
+            kind, results, layout = self.read(path, options, session)
+            rows = tuple(_Judge(session, results, now).row(r) for r in results)
+            self._add(session, [r for r in rows if r.status == "new"], path.name, now)
+            recorder = Recorder(
+                session,
+                user=self.user,
+                now=now,
+                now_utc=to_utc(now),
+                protocol=protocol_in_force(session).values,
+                limits=limits(),
+            )
+            for r in rows:
+                if r.status == "correction":
+                    assert r.corrects is not None and r.collected_at and r.value is not None
+                    recorder.correct(
+                        r.corrects,
+                        PlateletCount(r.collected_at, r.value, SOURCE, r.accession),
+                        CORRECTED_BY_LAB,
+                    )
+        return LabPreview(path.name, kind, rows, saved=True, layout=layout)
+
+    def _add(self, session: Session, rows: list[LabRow], source: str, now: datetime) -> None:
+        """Many counts at once: one insert for the counts, one for their audit entries."""
+        if not rows:
+            return
+        stamp = to_utc(now)
+        values = [
+            {
+                "patient_id": r.patient_id,
+                "collected_at": r.collected_at,
+                "value": r.value,
+                "source": SOURCE,
+                "accession": r.accession,
+                "status": RecordStatus.CURRENT.value,
+                "supersedes_id": None,
+                "entered_at_utc": stamp,
+                "entered_by": self.user,
+            }
+            for r in rows
+        ]
+        ids = (
+            session.execute(
+                insert(PlateletCountRow).returning(
+                    PlateletCountRow.id, sort_by_parameter_order=True
+                ),
+                values,
+            )
+            .scalars()
+            .all()
+        )
+        session.execute(
+            insert(AuditEntry),
+            [
+                {
+                    "at_utc": stamp,
+                    "user": self.user,
+                    "action": "create",
+                    "entity": "platelet_count",
+                    "record_id": record_id,
+                    "original_id": None,
+                    "patient_id": v["patient_id"],
+                    "before": None,
+                    "after": audit.jsonable(
+                        {k: v[k] for k in ("collected_at", "value", "source", "accession")}
+                    ),
+                    "reason": f"laboratory file {source}",
+                }
+                for record_id, v in zip(ids, values, strict=True)
+            ],
+        )
+
+    def remember_mapping(self, layout: CsvLayout, mapping: Mapping[str, str]) -> None:
+        """Remembers a mapping made in the app for files with this header."""
+        unknown = set(mapping.values()) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"not fields of a laboratory file: {', '.join(sorted(unknown))}")
+        with self.db.writing() as session:
+            session.add(
+                PreferenceRow(
+                    key=MAPPING_KEY + layout.header_key,
+                    value=dict(mapping),
+                    set_at_utc=to_utc(self.clock()),
+                    set_by=self.user,
+                )
+            )
