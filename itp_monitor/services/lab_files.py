@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import hl7
@@ -44,7 +44,7 @@ class UnreadableFile(ValueError):
     """The file cannot be read as a laboratory file at all; the message says why."""
 
 
-@dataclass
+@dataclass(slots=True)
 class LabResult:
     line: int
     mrn: str | None = None
@@ -53,7 +53,6 @@ class LabResult:
     accession: str | None = None
     problem: str | None = None  # why it is invalid, if it is
     corrected: bool = False  # an HL7 result with status C
-    raw: dict[str, str] = field(default_factory=dict)
 
 
 def normal_header(text: str) -> str:
@@ -225,7 +224,7 @@ def read_csv(
             i = cols.get(name)
             return row[i] if i is not None and i < len(row) else None
 
-        result = LabResult(line, raw={f: cell(f) or "" for f in cols})
+        result = LabResult(line)
         mrn = (cell("mrn") or "").strip()
         result.mrn = mrn or None
         result.accession = (cell("accession") or "").strip() or None

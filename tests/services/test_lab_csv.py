@@ -293,3 +293,18 @@ def test_line_numbers_are_physical_lines(
         "A1001,2026-11-24 09:00,43,G/L\n",
     )
     assert [r.line for r in preview(services, path).rows] == [3, 6]
+
+
+def test_saving_a_file_that_repeats_a_result_saves_it_once(
+    services: Services, jane: PatientInfo, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "mrn,collected,plt,unit,accession\n"
+        "A1001,2026-11-22 08:00,31,G/L,N1\n"
+        "A1001,2026-11-22 08:00,31,G/L,N1\n"
+        "A1001,2026-11-22 08:00,31,G/L,\n",
+    )
+    saved = services.labs.save(path)
+    assert [r.status for r in saved.rows] == ["new", "duplicate", "duplicate"]
+    assert [c.record.value for c in services.patients.records(jane.id).counts] == [31.0]
