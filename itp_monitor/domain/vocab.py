@@ -21,17 +21,30 @@ class TreatmentKind(StrEnum):
     PLATELET_TRANSFUSION = "platelet_transfusion"
     OTHER = "other"
 
+    @property
+    def label(self) -> str:
+        """In the ward's words: IVIG, anti-D, platelet transfusion."""
+        return _LABELS.get(self.value, self.value.replace("_", " "))
+
 
 class DeliveryMode(StrEnum):
     VAGINAL = "vaginal"
     ASSISTED_VAGINAL = "assisted_vaginal"
     CAESAREAN = "caesarean"
 
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
 
 class Anaesthesia(StrEnum):
     NONE = "none"
     NEURAXIAL = "neuraxial"
     GENERAL = "general"
+
+    @property
+    def label(self) -> str:
+        return "no anaesthesia" if self is Anaesthesia.NONE else self.value
 
 
 class InjectionSite(StrEnum):
@@ -56,6 +69,8 @@ class WhoBleedingGrade(IntEnum):
     def description(self) -> str:
         return _WHO_DESCRIPTIONS[self]
 
+
+_LABELS = {"ivig": "IVIG", "anti_d": "anti-D", "other": "other treatment"}
 
 _WHO_DESCRIPTIONS = {
     WhoBleedingGrade.NONE: "none",

@@ -115,6 +115,18 @@ def load_histories(
     ]
 
 
+def history_of(records: PatientRecords) -> PatientHistory:
+    """What the rules read, from records already read."""
+    return PatientHistory.from_records(
+        records.patient.edd,
+        counts=(s.record for s in records.counts),
+        injections=(s.record for s in records.injections),
+        bleeding=(s.record for s in records.bleeding),
+        delivery=records.delivery.record if records.delivery else None,
+        neonatal_counts=(s.record for s in records.neonatal_counts),
+    )
+
+
 @contextmanager
 def _cycle_collector_paused() -> Iterator[None]:
     """Pauses Python's cycle collector while the ward is read and judged.
@@ -149,14 +161,7 @@ class EvaluationService(ServiceBase):
         at = at or self.clock()
         with self.db.reading() as session:
             protocol = protocol_in_force(session, to_utc(at))
-        history = PatientHistory.from_records(
-            records.patient.edd,
-            counts=(s.record for s in records.counts),
-            injections=(s.record for s in records.injections),
-            bleeding=(s.record for s in records.bleeding),
-            delivery=records.delivery.record if records.delivery else None,
-            neonatal_counts=(s.record for s in records.neonatal_counts),
-        )
+        history = history_of(records)
         return PatientEvaluation(records.patient, evaluate(history, at, protocol), protocol.values)
 
     def patient(self, patient_id: int, at: datetime | None = None) -> PatientEvaluation:

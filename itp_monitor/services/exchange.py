@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import select
 
 from itp_monitor.domain.records import (
     AdverseEvent,
@@ -23,11 +19,11 @@ from itp_monitor.domain.records import (
 )
 from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.services import record_file
-from itp_monitor.services.errors import NotFound
+from itp_monitor.services.files import write_atomically
 from itp_monitor.services.kinds import kind_of
-from itp_monitor.services.patients import current_records, load_records
+from itp_monitor.services.patients import current_records, load_records, patients_named
 from itp_monitor.services.record_file import FilePatient, FileRefused
-from itp_monitor.services.recorder import Recorder, patient_by_mrn
+from itp_monitor.services.recorder import Recorder
 from itp_monitor.services.results import ImportOutcome
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage.models import Patient
@@ -215,30 +211,12 @@ class ExchangeService(ServiceBase):
     def export_data(self, mrns: list[str] | None = None) -> dict[str, Any]:
         """A record file of the named patients, or of all (archived ones included)."""
         with self.db.reading() as session:
-            if mrns:
-                patients = []
-                for mrn in mrns:
-                    row = patient_by_mrn(session, mrn)
-                    if row is None:
-                        raise NotFound(f"mrn: {mrn} is not in the database")
-                    patients.append(row)
-            else:
-                patients = list(session.scalars(select(Patient).order_by(Patient.mrn)))
+            patients = patients_named(session, mrns)
             return record_file.write(load_records(session, patients))
 
     def export_file(self, path: Path, mrns: list[str] | None = None) -> int:
         """Writes the record file whole or not at all; returns the number of patients."""
         data = self.export_data(mrns)
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        path = path.resolve()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, text.encode("utf-8"))
         return len(data["patients"])

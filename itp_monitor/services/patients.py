@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -68,6 +69,19 @@ def load_records(session: Session, patients: list[Patient]) -> list[PatientRecor
         assemble(patient_info(p), {entity: rows.get(p.id, []) for entity, rows in by_kind.items()})
         for p in patients
     ]
+
+
+def patients_named(session: Session, mrns: Sequence[str] | None) -> list[Patient]:
+    """The patients with these MRNs in that order, or all (archived included) by MRN."""
+    if not mrns:
+        return list(session.scalars(select(Patient).order_by(Patient.mrn)))
+    found = []
+    for mrn in mrns:
+        row = patient_by_mrn(session, mrn)
+        if row is None:
+            raise NotFound(f"mrn: {mrn} is not in the database")
+        found.append(row)
+    return found
 
 
 class PatientService(ServiceBase):

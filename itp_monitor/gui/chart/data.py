@@ -14,15 +14,6 @@ from itp_monitor.domain.validation import fmt_number
 from itp_monitor.domain.vocab import TreatmentKind
 from itp_monitor.services.results import PatientRecords
 
-TREATMENT_LABELS = {
-    TreatmentKind.PREDNISONE: "prednisone",
-    TreatmentKind.DEXAMETHASONE: "dexamethasone",
-    TreatmentKind.IVIG: "IVIG",
-    TreatmentKind.ANTI_D: "anti-D",
-    TreatmentKind.PLATELET_TRANSFUSION: "platelet transfusion",
-    TreatmentKind.OTHER: "other treatment",
-}
-
 
 @dataclass(frozen=True)
 class Point:
@@ -155,8 +146,7 @@ def chart_data(records: PatientRecords, evaluation: Evaluation, p: Protocol) -> 
             s.record.started_at,
             s.record.ended_at or max(now, s.record.started_at),
             s.record.kind,
-            TREATMENT_LABELS.get(TreatmentKind(s.record.kind), s.record.kind)
-            + (f" {s.record.dose}" if s.record.dose else ""),
+            TreatmentKind(s.record.kind).label + (f" {s.record.dose}" if s.record.dose else ""),
             s.record.ended_at is None,
         )
         for s in records.treatments
