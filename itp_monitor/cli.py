@@ -91,6 +91,37 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FMT",
         help="strftime layout of the times, e.g. %%d/%%m/%%Y %%H:%%M",
     )
+
+    csv_out = commands.add_parser("export-csv", help="write counts and injections as CSV")
+    csv_out.add_argument("file", type=Path, metavar="FILE.csv")
+    csv_out.add_argument("--mrn", action="append", help="only this patient (may be repeated)")
+
+    series = commands.add_parser(
+        "export-series",
+        help="write the case-series table: one row per woman and rhTPO course, de-identified",
+    )
+    series.add_argument("file", type=Path, metavar="FILE.csv|FILE.pdf")
+    series.add_argument(
+        "--identified", action="store_true", help="add MRNs, names and dates (not for sharing)"
+    )
+    series.add_argument(
+        "--at", type=_moment, metavar="DATE_OR_DATETIME", help="as the records stood then"
+    )
+
+    fhir = commands.add_parser("export-fhir", help="write one patient as a FHIR R4 Bundle")
+    fhir.add_argument("file", type=Path, metavar="FILE.json")
+    fhir.add_argument("--mrn", required=True, help="the patient")
+
+    report = commands.add_parser(
+        "report", help="write the delivery handover of a patient, or the ward summary, as PDF"
+    )
+    report.add_argument("file", type=Path, metavar="FILE.pdf")
+    which = report.add_mutually_exclusive_group(required=True)
+    which.add_argument("--mrn", help="the delivery handover of this patient")
+    which.add_argument("--ward", action="store_true", help="the one-page ward summary")
+    report.add_argument(
+        "--at", type=_moment, metavar="DATE_OR_DATETIME", help="as the records stood then"
+    )
     return parser
 
 
@@ -176,12 +207,65 @@ def _import_labs(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export_csv(services: Services, args: argparse.Namespace) -> int:
+    written = services.exports.write_records_csv(args.file, args.mrn)
+    print(f"Wrote the counts and injections of {_patients(written)} to {args.file}")
+    return EXIT_OK
+
+
+def _export_series(services: Services, args: argparse.Namespace) -> int:
+    if args.file.suffix.lower() == ".pdf":
+        from itp_monitor.gui.reports.render import write_series_pdf
+
+        series = services.exports.case_series(args.at)
+        write_series_pdf(args.file, series, identified=args.identified)
+    else:
+        series = services.exports.write_series_csv(
+            args.file, identified=args.identified, at=args.at
+        )
+    summary = series.summary
+    kind = "identified" if args.identified else "de-identified"
+    print(
+        f"Wrote the {kind} case series to {args.file}: {_patients(summary.women)}, "
+        f"{summary.courses} course{'s' if summary.courses != 1 else ''}."
+    )
+    return EXIT_OK
+
+
+def _export_fhir(services: Services, args: argparse.Namespace) -> int:
+    entries = services.exports.write_fhir(args.file, args.mrn)
+    print(f"Wrote a FHIR R4 Bundle of {entries} resources to {args.file}")
+    return EXIT_OK
+
+
+def _report(services: Services, args: argparse.Namespace) -> int:
+    from itp_monitor.gui.reports.render import write_handover_pdf, write_ward_pdf
+
+    at = args.at or services.evaluation.clock()
+    if args.ward:
+        write_ward_pdf(args.file, services.reports.ward(at))
+        print(f"Wrote the ward summary to {args.file}")
+    else:
+        handover = services.reports.handover(args.mrn, at)
+        write_handover_pdf(args.file, handover)
+        print(f"Wrote the delivery handover of {handover.patient.mrn} to {args.file}")
+    return EXIT_OK
+
+
+def _patients(n: int) -> str:
+    return f"{n} patient{'s' if n != 1 else ''}"
+
+
 COMMANDS = {
     "import": _import,
     "export": _export,
     "demo": _demo,
     "flags": _flags,
     "import-labs": _import_labs,
+    "export-csv": _export_csv,
+    "export-series": _export_series,
+    "export-fhir": _export_fhir,
+    "report": _report,
 }
 
 

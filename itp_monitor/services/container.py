@@ -9,11 +9,13 @@ from itp_monitor.services.context import Clock, local_now, operating_system_user
 from itp_monitor.services.demo import DemoService
 from itp_monitor.services.evaluation import EvaluationService
 from itp_monitor.services.exchange import ExchangeService
+from itp_monitor.services.exports import ExportService
 from itp_monitor.services.lab_import import LabImportService
 from itp_monitor.services.patients import PatientService
 from itp_monitor.services.preferences import PreferenceService
 from itp_monitor.services.protocol import ProtocolService
 from itp_monitor.services.records import RecordService
+from itp_monitor.services.reports import ReportService
 from itp_monitor.storage.database import Database
 
 
@@ -28,6 +30,8 @@ class Services:
     evaluation: EvaluationService
     protocol: ProtocolService
     labs: LabImportService
+    exports: ExportService
+    reports: ReportService
     preferences: PreferenceService
 
     def watch_changes(self) -> ChangeWatch:
@@ -49,5 +53,7 @@ def build_services(db: Database, user: str | None = None, clock: Clock = local_n
         evaluation=EvaluationService(db, user, clock),
         protocol=ProtocolService(db, user, clock),
         labs=LabImportService(db, user, clock),
+        exports=ExportService(db, user, clock),
+        reports=ReportService(db, user, clock),
         preferences=PreferenceService(db, user, clock),
     )

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -210,6 +210,22 @@ class PlateletChart(QWidget):
         self.counts_plot.setXRange(self._x(start), self._x(end), padding=0)
         top = max([150.0, *(1.15 * p.value for p in d.counts)])
         self.counts_plot.setYRange(self._y(0), self._y(top), padding=0)
+
+    def print_size(self) -> QSize:
+        return self.view.viewport().size()
+
+    def paint_for_print(self, painter: QPainter) -> None:
+        """Paints the plots (not the controls) at their on-screen size, markers as
+        vectors: pyqtgraph's export mode, which its own exporters use."""
+        items = [i for i in self.view.scene().items() if hasattr(i, "setExportMode")]
+        for item in items:
+            item.setExportMode(True, {"painter": painter, "antialias": True})
+        try:
+            rect = self.view.viewport().rect()
+            self.view.render(painter, QRectF(rect), rect)
+        finally:
+            for item in items:
+                item.setExportMode(False)
 
     # --- what tests (and the benchmark) read back ----------------------------------------
 
