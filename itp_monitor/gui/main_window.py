@@ -46,6 +46,9 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.board)
         self.setCentralWidget(self.pages)
+        from itp_monitor.gui.reports.actions import ReportActions
+
+        self.reports = ReportActions(services, self, self.current_mrn)
         self._build_menus()
         self.location_label = QLabel(f"Database: {self.where}")
         self.statusBar().addPermanentWidget(self.location_label)
@@ -90,6 +93,7 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "&Import a record file…", self.import_file, "Ctrl+I")
         self._action(file, "&Export a record file…", self.export_file, "Ctrl+E")
+        self._action(file, "Import &laboratory results…", self.import_labs, "Ctrl+L")
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         view = bar.addMenu("&View")
@@ -106,8 +110,19 @@ class MainWindow(QMainWindow):
             )
             action.setEnabled(False)
             self.record_actions[record_type] = action
+        reports = bar.addMenu("Re&ports")
+        r = self.reports
+        self._action(reports, "&Print the delivery handover…", r.print_handover, "Ctrl+P")
+        self._action(reports, "Save the delivery handover as PDF…", r.save_handover)
+        self._action(reports, "Print the &ward summary…", r.print_ward, "Ctrl+Shift+P")
+        self._action(reports, "Save the ward summary as PDF…", r.save_ward)
+        reports.addSeparator()
+        self._action(reports, "Export counts and injections (CSV)…", r.export_csv)
+        self._action(reports, "Export the de-identified &case series…", r.export_series)
+        self._action(reports, "Export this woman as &FHIR…", r.export_fhir)
         settings = bar.addMenu("&Settings")
         self._action(settings, "The unit's &protocol…", self.edit_protocol, "Ctrl+,")
+        self._action(settings, "&Laboratory codes…", self.edit_lab_codes)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About ITP Monitor", self.about)
 
@@ -121,6 +136,18 @@ class MainWindow(QMainWindow):
         self.refresh_ward()
         if self.showing_patient():
             self._patient_changed(self.workspace.patient_id)
+
+    def current_mrn(self) -> str | None:
+        """The woman open in the workspace, else the one selected on the board."""
+        if self.showing_patient() and self.workspace.records is not None:
+            return str(self.workspace.records.patient.mrn)
+        patient_id = self.board.selected_patient_id()
+        if patient_id is None:
+            return None
+        try:
+            return self.services.patients.get(patient_id).mrn
+        except NotFound:
+            return None
 
     def showing_patient(self) -> bool:
         return self.workspace is not None and self.pages.currentWidget() is self.workspace
@@ -272,6 +299,44 @@ class MainWindow(QMainWindow):
         if name:
             written = self.services.exchange.export_file(Path(name))
             self.statusBar().showMessage(f"Wrote {written} patients to {name}", 10_000)
+
+    def import_labs(self, path: Path | None = None) -> None:
+        from itp_monitor.gui.dialogs.lab_import import LabImportDialog
+
+        dialog = LabImportDialog(self.services.labs, self, path)
+        self.dialog = dialog
+        saved = dialog.saved if dialog.exec() == LabImportDialog.DialogCode.Accepted else None
+        self.dialog = None
+        if saved is not None:
+            self.refresh_all()
+            counted = saved.summary
+            self.statusBar().showMessage(
+                f"Saved {counted['new']} new results and {counted['correction']} corrections "
+                f"from {saved.source}",
+                10_000,
+            )
+
+    def edit_lab_codes(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        text, ok = QInputDialog.getText(
+            self,
+            "Laboratory codes",
+            "Your laboratory's own codes for the platelet count in HL7 results, besides\n"
+            "LOINC 777-3 and 26515-7 (separate several with commas):",
+            text=", ".join(self.services.labs.local_codes()),
+        )
+        if not ok:
+            return
+        try:
+            kept = self.services.labs.set_local_codes(text.split(","))
+        except ValueError as e:
+            QMessageBox.warning(self, TITLE, str(e))
+            return
+        self.statusBar().showMessage(
+            f"Platelet codes in HL7 results: LOINC 777-3, 26515-7{''.join(', ' + c for c in kept)}",
+            10_000,
+        )
 
     def edit_protocol(self) -> None:
         from itp_monitor.gui.dialogs.protocol_settings import ProtocolSettingsDialog

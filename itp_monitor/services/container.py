@@ -12,7 +12,6 @@ from itp_monitor.services.exchange import ExchangeService
 from itp_monitor.services.exports import ExportService
 from itp_monitor.services.lab_import import LabImportService
 from itp_monitor.services.patients import PatientService
-from itp_monitor.services.preferences import PreferenceService
 from itp_monitor.services.protocol import ProtocolService
 from itp_monitor.services.records import RecordService
 from itp_monitor.services.reports import ReportService
@@ -32,7 +31,6 @@ class Services:
     labs: LabImportService
     exports: ExportService
     reports: ReportService
-    preferences: PreferenceService
 
     def watch_changes(self) -> ChangeWatch:
         """A watch on what others write to the database (close it when done)."""
@@ -55,5 +53,4 @@ def build_services(db: Database, user: str | None = None, clock: Clock = local_n
         labs=LabImportService(db, user, clock),
         exports=ExportService(db, user, clock),
         reports=ReportService(db, user, clock),
-        preferences=PreferenceService(db, user, clock),
     )

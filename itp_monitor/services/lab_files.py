@@ -130,6 +130,15 @@ def header_key(header: Iterable[str]) -> str:
     return "|".join(normal_header(h) for h in header)
 
 
+def split_header(text: str) -> tuple[str, tuple[str, ...]]:
+    """The delimiter that splits the first line into the most cells, and those cells:
+    what a person maps by hand when the header is not recognised."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    cells = {d: next(csv.reader([first], delimiter=d)) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: len(cells[d]))
+    return best, tuple(cells[best])
+
+
 def header_keys(text: str) -> list[str]:
     """The header key the file's first line would have under each delimiter."""
     first = next((line for line in text.splitlines() if line.strip()), "")

@@ -11,6 +11,7 @@ corrections name, all or nothing, each with its audit entry.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,10 +35,12 @@ from itp_monitor.services.lab_files import (
     UnreadableFile,
     csv_layout,
     decode,
+    header_key,
     header_keys,
     is_hl7,
     read_csv,
     read_hl7,
+    split_header,
 )
 from itp_monitor.services.preferences import preference
 from itp_monitor.services.protocol_store import protocol_in_force
@@ -49,6 +52,7 @@ STATUSES = ("new", "duplicate", "unknown_patient", "invalid", "correction")
 SOURCE = "lab"
 CORRECTED_BY_LAB = "corrected by the laboratory"
 MAPPING_KEY = "lab_csv_mapping:"
+IGNORED = ""  # a column mapped to nothing: not read, even if its name is known
 LOCAL_CODES_KEY = "hl7_platelet_codes"
 CHUNK = 500  # values per IN (...) list
 SAVE_BATCH = 2_000  # new counts per insert
@@ -205,11 +209,7 @@ class LabImportService(ServiceBase):
         self, path: Path, options: LabOptions, session: Session
     ) -> tuple[str, list[LabResult], CsvLayout | None]:
         """The results of a file; UnreadableFile says why a file cannot be read at all."""
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise UnreadableFile(f"{path}: no such file") from None
-        text, encoding = decode(data)
+        text, encoding = decode(self._bytes(path))
         if not text.strip():
             raise UnreadableFile(f"{path.name}: the file is empty")
         if is_hl7(text):
@@ -219,6 +219,15 @@ class LabImportService(ServiceBase):
         layout = csv_layout(text, encoding, {**remembered, **options.mapping})
         results = list(read_csv(text, layout, unit=options.unit, time_format=options.time_format))
         return "csv", results, layout
+
+    @staticmethod
+    def _bytes(path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise UnreadableFile(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise UnreadableFile(f"{path}: a folder, not a file") from None
 
     @staticmethod
     def _remembered(session: Session, text: str) -> dict[str, str]:
@@ -324,17 +333,49 @@ class LabImportService(ServiceBase):
             ],
         )
 
-    def remember_mapping(self, layout: CsvLayout, mapping: Mapping[str, str]) -> None:
+    def columns(self, path: Path) -> tuple[str, ...] | None:
+        """The header cells of a CSV file (None for HL7), for mapping them by hand."""
+        text, _ = decode(self._bytes(path))
+        if is_hl7(text):
+            return None
+        return split_header(text)[1]
+
+    def remember_mapping(self, header: Sequence[str], mapping: Mapping[str, str]) -> None:
         """Remembers a mapping made in the app for files with this header."""
-        unknown = set(mapping.values()) - set(FIELDS)
+        unknown = set(mapping.values()) - {*FIELDS, IGNORED}
         if unknown:
             raise ValueError(f"not fields of a laboratory file: {', '.join(sorted(unknown))}")
         with self.db.writing() as session:
             session.add(
                 PreferenceRow(
-                    key=MAPPING_KEY + layout.header_key,
+                    key=MAPPING_KEY + header_key(header),
                     value=dict(mapping),
                     set_at_utc=to_utc(self.clock()),
                     set_by=self.user,
                 )
             )
+
+    def local_codes(self) -> list[str]:
+        """The local codes of the laboratory's platelet count in HL7 results."""
+        with self.db.reading() as session:
+            return list(preference(session, LOCAL_CODES_KEY, []))
+
+    def set_local_codes(self, codes: Sequence[str]) -> list[str]:
+        """Sets them (spaces trimmed, each once); returns what was kept."""
+        kept = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
+        bad = [c for c in kept if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,20}", c)]
+        if bad:
+            raise ValueError(
+                f"not a laboratory code: {', '.join(repr(c) for c in bad)} (letters, digits, "
+                "., - and _, at most 20)"
+            )
+        with self.db.writing() as session:
+            session.add(
+                PreferenceRow(
+                    key=LOCAL_CODES_KEY,
+                    value=kept,
+                    set_at_utc=to_utc(self.clock()),
+                    set_by=self.user,
+                )
+            )
+        return kept

@@ -259,11 +259,12 @@ def test_a_mapping_names_the_columns_and_is_remembered_for_the_same_header(
     path = write(tmp_path, "Pt No;Drawn;Count;U\nA1001;2026-11-24 08:00;42;G/L\n")
     with pytest.raises(UnreadableFile):
         services.labs.preview(path)
+    assert services.labs.columns(path) == ("Pt No", "Drawn", "Count", "U")
     mapping = {"Pt No": "mrn", "Drawn": "collected_at", "Count": "value", "U": "unit"}
     p = preview(services, path, mapping=mapping)
     assert statuses(p) == [(2, "new")]
     assert p.layout is not None
-    services.labs.remember_mapping(p.layout, mapping)
+    services.labs.remember_mapping(p.layout.header, mapping)
     later = write(tmp_path, "Pt No;Drawn;Count;U\nA1001;2026-11-25 08:00;43;G/L\n", "later.csv")
     assert statuses(services.labs.preview(later)) == [(2, "new")]
     # --map wins over what was remembered

@@ -11,7 +11,7 @@ import pytest
 from itp_monitor.domain.records import PlateletCount
 from itp_monitor.services.container import Services
 from itp_monitor.services.lab_files import UnreadableFile
-from itp_monitor.services.lab_import import CORRECTED_BY_LAB, LOCAL_CODES_KEY, LabPreview
+from itp_monitor.services.lab_import import CORRECTED_BY_LAB, LabPreview
 from itp_monitor.services.results import PatientInfo
 
 MSH = "MSH|^~\\&|LIS|LAB|ITP|WARD|202611241000||ORU^R01^ORU_R01|MSG{n}|P|2.5.1"
@@ -112,8 +112,15 @@ def test_a_local_code_counts_once_it_is_mapped_in_settings(
     segments[-1] = segments[-1].replace("777-3^Platelets^LN", "PLTC^Platelet count^99LAB")
     path = write(tmp_path, segments)
     assert services.labs.preview(path).rows == ()
-    services.preferences.set(LOCAL_CODES_KEY, ["PLTC"])
+    assert services.labs.set_local_codes([" PLTC ", "PLTC", ""]) == ["PLTC"]
+    assert services.labs.local_codes() == ["PLTC"]
     assert only(services.labs.preview(path))[0] == "new"
+
+
+def test_a_local_code_must_look_like_one(services: Services) -> None:
+    with pytest.raises(ValueError, match="not a laboratory code: 'PLT count'"):
+        services.labs.set_local_codes(["PLT count"])
+    assert services.labs.local_codes() == []
 
 
 def test_the_mrn_is_the_pid_3_identifier_of_type_mr(

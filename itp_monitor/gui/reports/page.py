@@ -17,7 +17,6 @@ from PySide6.QtGui import (
     QFont,
     QPagedPaintDevice,
     QPageLayout,
-    QPageSize,
     QPainter,
     QPen,
     QTextDocument,
@@ -81,14 +80,15 @@ def table(
 
 
 def set_page(device: QPagedPaintDevice, landscape: bool = False) -> None:
-    device.setPageLayout(
-        QPageLayout(
-            QPageSize(QPageSize.PageSizeId.A4),
-            QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait,
-            QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM),
-            QPageLayout.Unit.Millimeter,
-        )
+    """The orientation and margins of a report, on the paper the device has (A4 for a
+    PDF; what the print dialog chose for a printer)."""
+    layout = device.pageLayout()
+    layout.setOrientation(
+        QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait
     )
+    layout.setUnits(QPageLayout.Unit.Millimeter)
+    layout.setMargins(QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM))
+    device.setPageLayout(layout)
 
 
 class Page:

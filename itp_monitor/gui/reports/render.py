@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMessageLogContext, QRectF, QSizeF, QtMsgType, qInstallMessageHandler
-from PySide6.QtGui import QPagedPaintDevice, QPainter, QPdfWriter
+from PySide6.QtGui import QPagedPaintDevice, QPageSize, QPainter, QPdfWriter
 from PySide6.QtWidgets import QApplication
 
 from itp_monitor import __version__
@@ -74,6 +74,7 @@ def write_pdf(path: Path, title: str, draw: Callable[[Page], None], landscape: b
     os.close(fd)
     try:
         writer = QPdfWriter(tmp)
+        writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
         writer.setResolution(RESOLUTION)
         writer.setTitle(title)
         writer.setCreator(f"ITP Monitor {__version__}")

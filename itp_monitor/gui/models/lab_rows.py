@@ -1,0 +1,67 @@
+"""Table model of a laboratory file's preview: every result with its status and why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+
+from itp_monitor.domain.validation import fmt_number
+from itp_monitor.gui.models import Index, RowsModel, sortable
+from itp_monitor.services.lab_import import LabRow
+
+# status: (symbol and words, background tint) — never colour alone
+STATUS = {
+    "new": ("+ new", "#d8f0e6"),
+    "correction": ("✎ correction", "#d9ecf8"),
+    "duplicate": ("= duplicate", "#eeeeee"),
+    "unknown_patient": ("? unknown patient", "#fbe9c8"),
+    "invalid": ("✘ invalid", "#f9dccb"),
+}
+HEADERS = ["Line", "MRN", "Collected", "×10⁹/L", "Status", "Why"]
+STATUS_COLUMN = 4
+
+
+class LabRowsModel(RowsModel):
+    def headers(self) -> list[str]:
+        return HEADERS
+
+    def set_rows(self, rows: Sequence[LabRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> LabRow:
+        return self._rows[row]  # type: ignore[no-any-return]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r: LabRow = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.BackgroundRole and column == STATUS_COLUMN:
+            return QBrush(QColor(STATUS[r.status][1]))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        values: list[Any] = [
+            r.line,
+            r.mrn,
+            r.collected_at,
+            r.value,
+            STATUS[r.status][0],
+            r.reason,
+        ]
+        if role == Qt.ItemDataRole.UserRole:
+            return sortable(values[column])
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        value = values[column]
+        if value is None:
+            return "—" if column in (1, 2, 3) else ""
+        if column == 2:
+            return f"{value:%Y-%m-%d %H:%M}"
+        if column == 3:
+            return fmt_number(value)
+        return str(value)
