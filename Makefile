@@ -22,7 +22,7 @@ bench: $(VENV)/.test
 	@for b in benchmarks/*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(BIN)/python -P $$b || exit 1; done
 
 # The pictures in docs/ and the README, from the real app (needs xvfb-run: README).
-screenshots: $(VENV)/.app
+screenshots: $(VENV)/.test
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -P tools/screenshots.py docs/images
 
 lint: $(VENV)/.test

@@ -2,7 +2,9 @@
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -P tools/screenshots.py docs/images
 
-(`make screenshots` does this.) Each picture is the main window as Qt drew it.
+(`make screenshots` does this.) Each picture is the main window or a dialog as Qt
+drew it; the printed reports are written as PDF and their first page rendered
+with pypdfium2, so the picture is what the paper shows.
 """
 
 from __future__ import annotations
@@ -11,13 +13,18 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pypdfium2 as pdfium
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from itp_monitor.app import make_application
 from itp_monitor.bootstrap import open_services
 from itp_monitor.domain.records import NeonatalCount
+from itp_monitor.gui.dialogs.lab_import import LabImportDialog
 from itp_monitor.gui.main_window import MainWindow
+from itp_monitor.gui.reports.render import write_handover_pdf, write_ward_pdf
+from itp_monitor.services.container import Services
 
 SIZE = (1400, 900)
 # (file, MRN or None for the board, tab to show)
@@ -56,9 +63,57 @@ def main(out: Path) -> int:
                 QApplication.processEvents()
             window.grab().save(str(out / name))
             print(f"wrote {out / name}")
+        lab_dialog(services, Path(folder), out / "lab-import.png")
+        for name, write in (
+            (
+                "handover-DEMO-03",
+                lambda p: write_handover_pdf(p, services.reports.handover("DEMO-03")),
+            ),
+            ("ward-summary", lambda p: write_ward_pdf(p, services.reports.ward())),
+        ):
+            pdf = Path(folder) / f"{name}.pdf"
+            write(pdf)
+            first_page_png(pdf, out / f"{name}.png")
         window.close()
         services.db.dispose()
     return 0
+
+
+SAMPLE_LABS = (
+    "MRN,Collected at,Platelets,Unit,Accession\n"
+    "DEMO-03,{today} 07:00,24,10^9/L,L-1001\n"
+    "DEMO-05,{today} 07:05,47000,/uL,L-1002\n"
+    "DEMO-05,{today} 07:05,47000,/uL,L-1002\n"
+    "DEMO-99,{today} 07:10,80,10^9/L,L-1003\n"
+    "DEMO-06,{today} 07:15,<10,10^9/L,L-1004\n"
+    "DEMO-04,{today} 07:20,31,mmol/L,L-1005\n"
+)
+
+
+def lab_dialog(services: Services, folder: Path, png: Path) -> None:
+    """The import dialog on a file with a row of each status."""
+    path = folder / "labs-from-the-laboratory.csv"
+    path.write_text(SAMPLE_LABS.format(today=f"{services.labs.clock():%Y-%m-%d}"))
+    dialog = LabImportDialog(services.labs, path=path)
+    dialog.resize(1000, 560)
+    dialog.show()
+    for _ in range(3):
+        QApplication.processEvents()
+    dialog.grab().save(str(png))
+    dialog.close()
+    print(f"wrote {png}")
+
+
+def first_page_png(pdf: Path, png: Path, dpi: int = 110) -> None:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        pixels = document[0].render(scale=dpi / 72, rev_byteorder=True).to_numpy()
+        height, width, _ = pixels.shape
+        image = QImage(pixels.tobytes(), width, height, 3 * width, QImage.Format.Format_RGB888)
+        image.save(str(png))
+    finally:
+        document.close()
+    print(f"wrote {png}")
 
 
 if __name__ == "__main__":

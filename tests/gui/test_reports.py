@@ -32,12 +32,17 @@ def pages(path: Path) -> list[str]:
         pdf.close()
 
 
-def drawn_paths(path: Path) -> int:
+def images(path: Path) -> list[tuple[int, int, float]]:
+    """Each picture on the first page: its pixels wide and high, and its width in points."""
     pdf = pdfium.PdfDocument(path)
     try:
-        return sum(
-            1 for o in pdf[0].get_objects(max_depth=3) if o.type == pdfium_c.FPDF_PAGEOBJ_PATH
-        )
+        found = []
+        for o in pdf[0].get_objects(max_depth=3):
+            if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                width, height = o.get_px_size()
+                left, _, right, _ = o.get_bounds()
+                found.append((width, height, right - left))
+        return found
     finally:
         pdf.close()
 
@@ -74,9 +79,14 @@ def test_the_handover_of_a_delivered_woman_above_both(
     assert "Newborn count low" in text
 
 
-def test_the_handover_draws_the_chart(qtbot: QtBot, ward: Services, tmp_path: Path) -> None:
+def test_the_handover_draws_the_chart_sharp_enough_to_print(
+    qtbot: QtBot, ward: Services, tmp_path: Path
+) -> None:
     handover(ward, "DEMO-01", tmp_path)
-    assert drawn_paths(tmp_path / "DEMO-01.pdf") > 50  # bands, markers, lines, axes
+    ((width, height, points),) = images(tmp_path / "DEMO-01.pdf")
+    assert points > 500  # across the page: A4 less the margins is 527 points
+    assert width / (points / 72) >= 300  # dots per inch on paper
+    assert 0.3 < height / width < 0.7  # a chart, not a sliver
 
 
 def test_a_handover_without_counts_says_so(

@@ -34,8 +34,15 @@ DAY_S = 86400.0
 LEFT_AXIS_WIDTH = 72
 SMOOTH_LINE_MAX = 200
 LABEL_SLACK_PX = 3
-ANNOTATION_FONT = QFont()
-ANNOTATION_FONT.setPointSize(9)
+ANNOTATION_PT = 9
+
+
+def annotation_font() -> QFont:
+    """The band labels' font, made when needed: a QFont made before the application
+    exists (the command line imports this module first) misses the system's family."""
+    font = QFont()
+    font.setPointSize(ANNOTATION_PT)
+    return font
 
 
 _BRUSHES: dict[str, Any] = {}
@@ -344,7 +351,7 @@ class PlateletChart(QWidget):
             )
             region.setZValue(-20)
             label = pg.TextItem("", color=colour("black", 170), anchor=(0, 1))
-            label.setFont(ANNOTATION_FONT)
+            label.setFont(annotation_font())
             label.setZValue(-10)
             self.counts_plot.addItem(region)
             self.counts_plot.addItem(label)

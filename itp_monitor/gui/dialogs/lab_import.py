@@ -47,6 +47,18 @@ UNITS = ["", "10^9/L", "10^3/uL", "/uL"]  # "" = the file gives a unit on every 
 FILE_TYPES = "Laboratory files (*.csv *.txt *.tsv *.hl7 *.oru);;All files (*)"
 
 
+def counted_text(counted: dict[str, int]) -> str:
+    """2 new · 1 duplicate · 3 invalid: the statuses that occur (and always the new)."""
+    parts = []
+    for status, (label, _) in STATUS.items():
+        n = counted[status]
+        if n or status == "new":
+            word = label.split(" ", 1)[1]
+            plural = n != 1 and status in ("correction", "duplicate")
+            parts.append(f"{n} {word}{'s' if plural else ''}")
+    return " · ".join(parts)
+
+
 class LabImportDialog(QDialog):
     def __init__(
         self, labs: LabImportService, parent: QWidget | None = None, path: Path | None = None
@@ -239,9 +251,7 @@ class LabImportDialog(QDialog):
             self.save_button.setText("Save")
             return
         counted = self.preview.summary
-        self.summary.setText(
-            " · ".join(f"{counted[s]} {STATUS[s][0].split(' ', 1)[1]}" for s in STATUS)
-        )
+        self.summary.setText(counted_text(counted))
         to_save = counted["new"] + counted["correction"]
         self.save_button.setEnabled(to_save > 0 and self.saved is None)
         self.save_button.setText(

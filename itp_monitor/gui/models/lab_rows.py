@@ -53,6 +53,8 @@ class LabRowsModel(RowsModel):
             STATUS[r.status][0],
             r.reason,
         ]
+        if role == Qt.ItemDataRole.ToolTipRole and column == len(HEADERS) - 1:
+            return r.reason  # the whole reason, when the column is too narrow for it
         if role == Qt.ItemDataRole.UserRole:
             return sortable(values[column])
         if role != Qt.ItemDataRole.DisplayRole:

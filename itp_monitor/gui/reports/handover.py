@@ -28,7 +28,7 @@ from itp_monitor.gui.palette import OKABE_ITO, SEVERITY
 from itp_monitor.gui.reports.page import Page, esc, table
 from itp_monitor.services.reports import Handover
 
-CHART_PIXELS = (900, 400)  # the chart is laid out at this size, then scaled to the page
+CHART_WIDTH_PX = 900  # the chart is laid out this wide, as on screen, then scaled to the page
 CHART_MM = (48, 105)  # smallest and largest height of the chart on paper
 LIST_LIMIT = 4  # rows of bleeding and other treatments; older ones are counted
 MET = ("✔ MET", "#d8f0e6", OKABE_ITO["green"])
@@ -182,6 +182,7 @@ def courses(h: Handover) -> str:
             ),
             rows,
             numeric=(5, 6),
+            widths=(3, 13, 12, 11, 14, 9, 6, 20, 12),
         )
         + note
     )
@@ -242,14 +243,18 @@ def footer(h: Handover) -> str:
     )
 
 
-def chart_widget(h: Handover) -> PlateletChart:
-    """The workspace's chart with her data, laid out off screen for painting."""
+def chart_widget(h: Handover, aspect: float) -> PlateletChart:
+    """The workspace's chart with her data, laid out off screen for painting, its plots
+    `aspect` times as high as wide (so that the page scales them without distortion)."""
     chart = PlateletChart()
     chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-    chart.resize(*CHART_PIXELS)
+    chart.resize(CHART_WIDTH_PX, CHART_WIDTH_PX)
     p = h.evaluation.protocol or h.protocol.values
     chart.set_data(chart_data(h.records, h.evaluation.evaluation, p))
     chart.show()
+    QApplication.processEvents()
+    controls = chart.height() - chart.print_size().height()  # the row above the plots
+    chart.resize(CHART_WIDTH_PX, round(CHART_WIDTH_PX * aspect) + controls)
     QApplication.processEvents()
     chart.reset_view()
     QApplication.processEvents()
@@ -269,7 +274,7 @@ def paint_handover(page: Page, h: Handover) -> None:
     tail = courses(h) + "<br>" + bleeding_and_treatments(h)
     tail_height = page.block_height(tail) + page.block_height(footer(h)) + page.mm(4)
     chart_height = min(max(page.left() - tail_height, page.mm(CHART_MM[0])), page.mm(CHART_MM[1]))
-    chart = chart_widget(h)
+    chart = chart_widget(h, chart_height / page.width)
     try:
         page.drawing(chart.print_size(), chart.paint_for_print, chart_height)
     finally:

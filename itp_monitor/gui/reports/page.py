@@ -10,21 +10,21 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable, Sequence
 
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSize, Qt
+from PySide6.QtCore import QMarginsF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QColor,
     QFont,
+    QImage,
     QPagedPaintDevice,
     QPageLayout,
     QPainter,
     QPen,
     QTextDocument,
 )
-from PySide6.QtSvg import QSvgGenerator, QSvgRenderer
 
 MARGIN_MM = 12
-SCREEN_DPI = 96
+DRAWING_SCALE = 4
 HEADER, STRIPE = "#dddddd", "#f2f2f2"
 TEXT_PT = 8.5  # the body text; set as the document's font, so that inline sizes still apply
 STYLE = """
@@ -146,29 +146,25 @@ class Page:
         self.painter.restore()
 
     def drawing(self, size: QSize, draw: Callable[[QPainter], None], height: float) -> None:
-        """Paints a drawing made at screen size (the chart) across the page, as vectors.
+        """Paints a drawing made at screen size (the chart) across the page.
 
         Painted straight onto a 300-dpi page, text sized in points would grow with the
-        resolution while lines do not. Recorded first as SVG at screen resolution, the
-        drawing reaches the page as it looks on screen, only scaled.
+        resolution while lines do not; and vector formats Qt can record (SVG Tiny)
+        drop the clipping that keeps bands inside the plot. So the drawing is made as on
+        screen, at DRAWING_SCALE times the pixels, and placed as a picture: at the
+        page's width that is over 400 dots per inch.
         """
-        buffer = QBuffer()
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        svg = QSvgGenerator()
-        svg.setOutputDevice(buffer)
-        svg.setSize(size)
-        svg.setViewBox(QRectF(0, 0, size.width(), size.height()))
-        svg.setResolution(SCREEN_DPI)
-        recorder = QPainter(svg)
+        image = QImage(size * DRAWING_SCALE, QImage.Format.Format_RGB32)
+        image.setDevicePixelRatio(DRAWING_SCALE)
+        image.fill(QColor("white"))
+        recorder = QPainter(image)
         try:
+            recorder.setRenderHint(QPainter.RenderHint.Antialiasing)
+            recorder.setRenderHint(QPainter.RenderHint.TextAntialiasing)
             draw(recorder)
         finally:
             recorder.end()
-        target = QRectF(0, self.y, self.width, height)
-        self.painter.save()
-        self.painter.setClipRect(target)  # a drawing may reach past its edges
-        QSvgRenderer(buffer.data()).render(self.painter, target)
-        self.painter.restore()
+        self.painter.drawImage(QRectF(0, self.y, self.width, height), image)
         self.y += height
 
     def gap(self, millimetres: float) -> None:
