@@ -32,13 +32,11 @@ def as_table(preview: LabPreview) -> str:
     lines.append("")
     lines.append("Summary: " + ", ".join(f"{summary[s]} {LABELS[s]}" for s in LABELS) + ".")
     to_save = summary["new"] + summary["correction"]
+    what = preview.to_save
     if preview.saved:
-        lines.append(f"Saved {summary['new']} new results and {summary['correction']} corrections.")
+        lines.append(f"Saved {what}.")
     elif to_save:
-        lines.append(
-            f"Nothing was saved: run again with --yes to save the {summary['new']} new results"
-            f" and {summary['correction']} corrections."
-        )
+        lines.append(f"Nothing was saved: run again with --yes to save {what}.")
     else:
         lines.append("Nothing to save.")
     return "\n".join(lines)

@@ -309,12 +309,7 @@ class MainWindow(QMainWindow):
         self.dialog = None
         if saved is not None:
             self.refresh_all()
-            counted = saved.summary
-            self.statusBar().showMessage(
-                f"Saved {counted['new']} new results and {counted['correction']} corrections "
-                f"from {saved.source}",
-                10_000,
-            )
+            self.statusBar().showMessage(f"Saved {saved.to_save} from {saved.source}", 10_000)
 
     def edit_lab_codes(self) -> None:
         from PySide6.QtWidgets import QInputDialog

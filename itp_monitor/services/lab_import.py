@@ -86,6 +86,18 @@ class LabPreview:
         counted = Counter(r.status for r in self.rows)
         return {status: counted.get(status, 0) for status in STATUSES}
 
+    @property
+    def to_save(self) -> str:
+        """'3 new results and 1 correction': what saving adds, or added."""
+        counted = self.summary
+
+        def many(n: int, thing: str) -> str:
+            return f"{n} {thing}{'' if n == 1 else 's'}"
+
+        return (
+            f"{many(counted['new'], 'new result')} and {many(counted['correction'], 'correction')}"
+        )
+
     def as_json(self) -> dict[str, Any]:
         return {
             "rows": [

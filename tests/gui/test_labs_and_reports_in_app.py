@@ -63,7 +63,7 @@ def test_the_preview_shows_every_row_and_saving_updates_the_board(
     with answering(check_and_save):
         window.import_labs(labs)
     assert board_row(window, "DEMO-03")["Latest ×10⁹/L"] == "64"
-    assert "Saved 1 new results and 0 corrections from labs.csv" in (
+    assert "Saved 1 new result and 0 corrections from labs.csv" in (
         window.statusBar().currentMessage()
     )
 

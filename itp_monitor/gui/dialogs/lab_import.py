@@ -276,11 +276,7 @@ class LabImportDialog(QDialog):
             self.labs.remember_mapping(self.header, options.mapping)
         self.preview = self.saved
         self.model.set_rows(self.saved.rows)
-        counted = self.saved.summary
         self.status.setStyleSheet("")
-        self.status.setText(
-            f"Saved {counted['new']} new results and {counted['correction']} corrections "
-            f"from {self.path.name}."
-        )
+        self.status.setText(f"Saved {self.saved.to_save} from {self.path.name}.")
         self._summarise()
         self.accept()
