@@ -170,7 +170,7 @@ def _import(services: Services, args: argparse.Namespace) -> int:
 
 def _export(services: Services, args: argparse.Namespace) -> int:
     written = services.exchange.export_file(args.file, args.mrn)
-    print(f"Wrote {written} patient{'s' if written != 1 else ''} to {args.file}")
+    print(f"Wrote {_patients(written)} to {args.file}")
     return EXIT_OK
 
 

@@ -141,34 +141,20 @@ class _Judge:
             self.patients.update({mrn.strip().upper(): pid for pid, mrn in named})
         accessions = sorted({r.accession for r in results if r.accession})
         self.by_accession: dict[str, tuple[int, float, int]] = {}  # accession -> patient, value, id
-        for chunk in _chunks(accessions):
-            labelled = session.execute(
-                select(
-                    PlateletCountRow.accession,
-                    PlateletCountRow.patient_id,
-                    PlateletCountRow.value,
-                    PlateletCountRow.id,
-                ).where(
-                    PlateletCountRow.accession.in_(chunk),
-                    PlateletCountRow.status == RecordStatus.CURRENT.value,
-                )
+        c = PlateletCountRow
+        for accession, patient_id, value, count_id in _current_counts(
+            session, (c.accession, c.patient_id, c.value, c.id), c.accession, accessions
+        ):
+            if accession is not None:  # the query asked for named accessions only
+                self.by_accession[accession] = (patient_id, value, count_id)
+        self.stored: set[tuple[int, datetime, float]] = set(
+            _current_counts(
+                session,
+                (c.patient_id, c.collected_at, c.value),
+                c.patient_id,
+                sorted(set(self.patients.values())),
             )
-            for accession, patient_id, value, count_id in labelled:
-                if accession is not None:  # the query asked for named accessions only
-                    self.by_accession[accession] = (patient_id, value, count_id)
-        self.stored: set[tuple[int, datetime, float]] = set()
-        for chunk in _chunks(sorted(set(self.patients.values()))):
-            counted = session.execute(
-                select(
-                    PlateletCountRow.patient_id,
-                    PlateletCountRow.collected_at,
-                    PlateletCountRow.value,
-                ).where(
-                    PlateletCountRow.patient_id.in_(chunk),
-                    PlateletCountRow.status == RecordStatus.CURRENT.value,
-                )
-            )
-            self.stored.update((p, t, v) for p, t, v in counted)
+        )
         self.new_accessions: set[str] = set()
         self.new_keys: set[tuple[int, datetime, float]] = set()
 
@@ -210,6 +196,18 @@ class _Judge:
             self.new_accessions.add(r.accession)
         self.new_keys.add(key)
         return made("new", patient_id=patient)
+
+
+def _current_counts(
+    session: Session, columns: Sequence[Any], key: Any, values: Sequence[Any]
+) -> Iterable[Any]:
+    """`columns` of the current counts whose `key` is one of `values`, a chunk at a time."""
+    for chunk in _chunks(values):
+        yield from session.execute(
+            select(*columns).where(
+                key.in_(chunk), PlateletCountRow.status == RecordStatus.CURRENT.value
+            )
+        )
 
 
 def _upper_in(values: Sequence[str]) -> Any:
