@@ -117,7 +117,10 @@ class MainWindow(QMainWindow):
         self._action(reports, "Print the &ward summary…", r.print_ward, "Ctrl+Shift+P")
         self._action(reports, "Save the ward summary as PDF…", r.save_ward)
         reports.addSeparator()
-        self._action(reports, "Export counts and injections (CSV)…", r.export_csv)
+        self._action(reports, "Export the ward's counts and injections (CSV)…", r.export_csv)
+        self._action(
+            reports, "Export this woman's counts and injections (CSV)…", r.export_patient_csv
+        )
         self._action(reports, "Export the de-identified &case series…", r.export_series)
         self._action(reports, "Export this woman as &FHIR…", r.export_fhir)
         settings = bar.addMenu("&Settings")

@@ -8,7 +8,6 @@ database is the import's business (services/lab_import.py), not this module's.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -215,13 +214,16 @@ def parse_time(text: str, time_format: str | None) -> datetime | None:
 def read_csv(
     text: str, layout: CsvLayout, *, unit: str | None, time_format: str | None
 ) -> Iterator[LabResult]:
-    """One LabResult per data line; `line` counts physical lines, the header being line 1."""
+    """One LabResult per data line; `line` counts physical lines, the header being line 1.
+
+    Each line is read on its own: a stray quote mark then spoils its own line only,
+    never the rest of the file (laboratory exports put one result on a line).
+    """
     decimal_comma = layout.delimiter != ","
     cols = layout.columns
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter)
     header_seen = False
-    for row in reader:
-        line = reader.line_num
+    for line, physical in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
+        row = next(csv.reader([physical], delimiter=layout.delimiter), [])
         if not header_seen:
             if any(cell.strip() for cell in row):
                 header_seen = True

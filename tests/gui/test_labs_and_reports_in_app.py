@@ -145,15 +145,14 @@ def test_the_reports_menu_writes_its_files(
     window.reports.save_handover(tmp_path / "h.pdf")
     window.reports.save_ward(tmp_path / "w.pdf")
     window.reports.export_csv(tmp_path / "c.csv")
+    window.reports.export_patient_csv(tmp_path / "her.csv")
+    assert {"DEMO-08"} == {
+        line.split(",")[0] for line in (tmp_path / "her.csv").read_text().splitlines()[1:]
+    }
     window.reports.export_series(tmp_path / "s.pdf")
     window.reports.export_fhir(tmp_path / "f.json")
-    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".ini") >= [
-        "c.csv",
-        "f.json",
-        "h.pdf",
-        "s.pdf",
-        "w.pdf",
-    ]
+    written = {p.name for p in tmp_path.iterdir()}
+    assert {"c.csv", "her.csv", "f.json", "h.pdf", "s.pdf", "w.pdf"} <= written
     assert "FHIR R4 Bundle" in window.statusBar().currentMessage()
 
 

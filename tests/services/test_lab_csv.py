@@ -309,3 +309,28 @@ def test_saving_a_file_that_repeats_a_result_saves_it_once(
     saved = services.labs.save(path)
     assert [r.status for r in saved.rows] == ["new", "duplicate", "duplicate"]
     assert [c.record.value for c in services.patients.records(jane.id).counts] == [31.0]
+
+
+def test_garbage_rows_are_invalid_and_the_good_ones_still_show(
+    services: Services, jane: PatientInfo, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "mrn,collected,plt,unit\n"
+        "%%%% printer test page %%%%\n"
+        "A1001,2026-11-24 08:00,42,G/L\n"
+        '"unterminated,quote\n'
+        "A1001,2026-11-24 09:00,43,G/L,extra,cells\n",
+    )
+    p = preview(services, path)
+    assert [r.status for r in p.rows] == ["invalid", "new", "invalid", "new"]
+    assert "collected_at: '' is not a date and time" in (p.rows[0].reason or "")
+
+
+def test_a_count_in_the_wrong_unit_is_refused_with_a_hint(
+    services: Services, jane: PatientInfo, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "mrn,collected,plt,unit\nA1001,2026-11-24 08:00,45000,10^9/L\n")
+    (row,) = preview(services, path).rows
+    assert row.status == "invalid"
+    assert "it looks like a per-µL value: 45,000/µL is 45 ×10⁹/L" in (row.reason or "")

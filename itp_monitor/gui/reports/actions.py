@@ -137,6 +137,21 @@ class ReportActions:
 
             self._write(path, write)
 
+    def export_patient_csv(self, path: Path | None = None) -> None:
+        mrn = self._mrn()
+        if mrn is None:
+            return
+        path = path or self._save_as(
+            "Export her counts and injections", f"{mrn}-counts-and-injections.csv", "CSV (*.csv)"
+        )
+        if path:
+
+            def write() -> str:
+                self.services.exports.write_records_csv(path, [mrn])
+                return f"Wrote the counts and injections of {mrn} to {path}"
+
+            self._write(path, write)
+
     def export_series(self, path: Path | None = None) -> None:
         path = path or self._save_as(
             "Export the de-identified case series",
