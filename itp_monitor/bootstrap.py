@@ -9,12 +9,15 @@ from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import migrate
 
 
-def open_services(db_option: str | None) -> Services:
+def open_services(db_option: str | None, *, busy_timeout_ms: int | None = None) -> Services:
     """Connects and brings the schema up to date, backing up an older database first.
 
     Raises SchemaError, leaving the database untouched, for one this version cannot use.
+    `busy_timeout_ms` is how long a write waits for another program's lock (the app
+    waits briefly and retries; the command line waits the default).
     """
-    db = Database(resolve_location(db_option))
+    location = resolve_location(db_option)
+    db = Database(location) if busy_timeout_ms is None else Database(location, busy_timeout_ms)
     try:
         outcome = migrate(db)
     except BaseException:

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from itp_monitor.domain.validation import InvalidEntry, NeedsConfirmation, Problem
+from itp_monitor.storage.failures import DatabaseBusy, Failure, StorageFailure
 
-__all__ = ["InvalidEntry", "NeedsConfirmation", "NotFound", "Problem"]
+__all__ = [
+    "DatabaseBusy",
+    "Failure",
+    "InvalidEntry",
+    "NeedsConfirmation",
+    "NotFound",
+    "Problem",
+    "StorageFailure",
+]
 
 
 class NotFound(LookupError):

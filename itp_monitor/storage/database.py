@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from itp_monitor.storage import sqlite
+from itp_monitor.storage.failures import translated
 
 ENV_VAR = "ITP_MONITOR_DB"
 APP_NAME = "itp-monitor"
@@ -57,15 +58,18 @@ def resolve_location(given: str | None, environ: Mapping[str, str] = os.environ)
 class Database:
     """An engine with the project's connection rules, and sessions for reading and writing."""
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, location: Location, busy_timeout_ms: int = sqlite.BUSY_TIMEOUT_MS) -> None:
         self.location = location
+        self.where = location.describe()
         url = make_url(location.url)
         self.is_sqlite = url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             if location.path is not None:
                 location.path.parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(url, connect_args=sqlite.connect_args())
-            sqlite.configure(self.engine)
+            self.engine: Engine = create_engine(
+                url, connect_args=sqlite.connect_args(busy_timeout_ms)
+            )
+            sqlite.configure(self.engine, busy_timeout_ms)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
@@ -75,17 +79,22 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session that sees one consistent snapshot and writes nothing."""
-        with self._reader() as session:
+        """A session that sees one consistent snapshot and writes nothing.
+
+        A failure of the file (damaged, unreadable) raises StorageFailure.
+        """
+        with translated(self.where), self._reader() as session:
             yield session
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A session that holds the write lock from its start and commits on success.
 
-        Any exception rolls everything back: nothing half-written.
+        Any exception rolls everything back: nothing half-written. Another program's
+        lock held past the busy timeout raises DatabaseBusy; a full disk or a read-only
+        file, StorageFailure.
         """
-        with self._writer.begin() as session:
+        with translated(self.where), self._writer.begin() as session:
             yield session
 
     def dispose(self) -> None:

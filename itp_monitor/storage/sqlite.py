@@ -32,13 +32,19 @@ CONNECTION_PRAGMAS = {
 }
 
 
-def configure(engine: Engine) -> None:
-    """Installs the connection settings and transaction control on an SQLite engine."""
+def configure(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    """Installs the connection settings and transaction control on an SQLite engine.
+
+    `busy_timeout_ms` is how long a write waits for another program's write lock: the
+    command line waits the full default; the app waits briefly and retries on a timer,
+    so that its window never freezes behind a long import.
+    """
+    pragmas = {**CONNECTION_PRAGMAS, "busy_timeout": str(busy_timeout_ms)}
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
-        for name, value in CONNECTION_PRAGMAS.items():
+        for name, value in pragmas.items():
             dbapi_connection.execute(f"PRAGMA {name}={value}")
 
     @event.listens_for(engine, "begin")
@@ -47,8 +53,8 @@ def configure(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def connect_args() -> dict[str, Any]:
-    return {"timeout": BUSY_TIMEOUT_MS / 1000}
+def connect_args(busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> dict[str, Any]:
+    return {"timeout": busy_timeout_ms / 1000}
 
 
 def driver_connection(connection: Connection) -> sqlite3.Connection:

@@ -1,0 +1,146 @@
+"""What can go wrong with the database file, in words a ward can act on.
+
+The driver's errors (sqlite3.OperationalError and friends, wrapped by SQLAlchemy)
+carry SQL and values; these carry only what failed and where. Every read and
+write session goes through `translated`, so callers catch these and nothing else.
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+
+from sqlalchemy.exc import DBAPIError
+
+
+class Failure(StrEnum):
+    """Why the database could not be used, with what to do about it."""
+
+    BUSY = "busy"
+    FULL = "full"
+    READ_ONLY = "read_only"
+    NOT_A_DATABASE = "not_a_database"
+    DAMAGED = "damaged"
+    CANNOT_OPEN = "cannot_open"
+    IO = "io"
+
+    @property
+    def words(self) -> str:
+        return _WORDS[self]
+
+    @property
+    def advice(self) -> str:
+        return _ADVICE[self]
+
+
+_WORDS = {
+    Failure.BUSY: "the database is busy: another program is writing to it",
+    Failure.FULL: "the disk is full",
+    Failure.READ_ONLY: "the database is read-only",
+    Failure.NOT_A_DATABASE: "the file is not an ITP Monitor database",
+    Failure.DAMAGED: "the database file is damaged",
+    Failure.CANNOT_OPEN: "the database file cannot be opened",
+    Failure.IO: "the disk could not be read or written",
+}
+_ADVICE = {
+    Failure.BUSY: "wait for it to finish and try again",
+    Failure.FULL: "free some space on the disk, then try again",
+    Failure.READ_ONLY: "open it read-only, or give your account permission to write it",
+    Failure.NOT_A_DATABASE: "choose another file",
+    Failure.DAMAGED: "stop using it and ask for the last backup to be restored",
+    Failure.CANNOT_OPEN: "check that the folder exists and that you may write to it",
+    Failure.IO: "check the disk (or the network share) and try again",
+}
+
+# SQLite's primary result codes (the low byte of the extended code).
+_BY_SQLITE_CODE = {
+    5: Failure.BUSY,  # SQLITE_BUSY
+    6: Failure.BUSY,  # SQLITE_LOCKED
+    8: Failure.READ_ONLY,  # SQLITE_READONLY
+    10: Failure.IO,  # SQLITE_IOERR
+    11: Failure.DAMAGED,  # SQLITE_CORRUPT
+    13: Failure.FULL,  # SQLITE_FULL
+    14: Failure.CANNOT_OPEN,  # SQLITE_CANTOPEN
+    26: Failure.NOT_A_DATABASE,  # SQLITE_NOTADB
+}
+_BY_ERRNO = {
+    errno.ENOSPC: Failure.FULL,
+    errno.EDQUOT: Failure.FULL,
+    errno.EROFS: Failure.READ_ONLY,
+    errno.EACCES: Failure.READ_ONLY,
+    errno.EPERM: Failure.READ_ONLY,
+    errno.EIO: Failure.IO,
+}
+
+
+class StorageFailure(Exception):
+    """The database could not be read or written. The message holds no SQL and no values."""
+
+    def __init__(self, failure: Failure, where: str) -> None:
+        self.failure = failure
+        self.where = where
+        super().__init__(f"{failure.words} ({where})")
+
+    @property
+    def advice(self) -> str:
+        return self.failure.advice
+
+
+class DatabaseBusy(StorageFailure):
+    """Another program holds the write lock longer than this session would wait."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(Failure.BUSY, where)
+
+
+def classify(error: BaseException) -> Failure | None:
+    """The failure a driver or OS error stands for; None for anything else (a bug)."""
+    if isinstance(error, StorageFailure):
+        return error.failure
+    inner = error.orig if isinstance(error, DBAPIError) else error
+    if isinstance(inner, sqlite3.Error):
+        code = getattr(inner, "sqlite_errorcode", None)
+        if isinstance(code, int) and (code & 0xFF) in _BY_SQLITE_CODE:
+            return _BY_SQLITE_CODE[code & 0xFF]
+        text = str(inner).lower()
+        for words, failure in (
+            ("locked", Failure.BUSY),
+            ("readonly", Failure.READ_ONLY),
+            ("full", Failure.FULL),
+            ("not a database", Failure.NOT_A_DATABASE),
+            ("malformed", Failure.DAMAGED),
+            ("unable to open", Failure.CANNOT_OPEN),
+            ("disk i/o", Failure.IO),
+        ):
+            if words in text:
+                return failure
+        return None
+    if isinstance(inner, OSError):
+        return _BY_ERRNO.get(inner.errno or -1)
+    return None
+
+
+def as_failure(error: BaseException, where: str) -> StorageFailure | None:
+    failure = classify(error)
+    if failure is None:
+        return None
+    if failure is Failure.BUSY:
+        return DatabaseBusy(where)
+    return StorageFailure(failure, where)
+
+
+@contextmanager
+def translated(where: str) -> Iterator[None]:
+    """Turns the driver's errors about the file into StorageFailure; others pass through."""
+    try:
+        yield
+    except StorageFailure:
+        raise
+    except (DBAPIError, sqlite3.Error, OSError) as error:
+        failure = as_failure(error, where)
+        if failure is None:
+            raise
+        raise failure from error
