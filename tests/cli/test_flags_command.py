@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from itp_monitor.services.demo import demo_ward
+
 COMMAND = shutil.which("itp-monitor", path=str(Path(sys.executable).parent)) or "itp-monitor"
 
 
@@ -21,14 +24,24 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([COMMAND, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
+# The demonstration ward as it stood on one fixed day, evaluated at the end of that day:
+# built from today, a run that crossed midnight between loading and asking would fail.
+DAY = date(2026, 11, 25)
+
+
 @pytest.fixture(scope="module")
 def ward(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("flags") / "w.sqlite"
-    assert run("--db", str(path), "demo").returncode == 0
+    folder = tmp_path_factory.mktemp("flags")
+    path, record_file = folder / "w.sqlite", folder / "demo.json"
+    record_file.write_text(json.dumps(demo_ward(DAY)), encoding="utf-8")
+    done = run("--db", str(path), "import", str(record_file))
+    assert done.returncode == 0, done.stderr
     return path
 
 
 def flags_json(ward: Path, *args: str) -> dict[str, Any]:
+    if "--at" not in args:
+        args = ("--at", DAY.isoformat(), *args)
     done = run("--db", str(ward), "flags", "--json", *args)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)  # type: ignore[no-any-return]
@@ -84,14 +97,17 @@ def test_a_non_responder_near_term(ward: Path) -> None:
     assert "below the delivery cutoff of 50 at 37+1" in chloe["flags"][0]["message"]
 
 
-def test_a_delivered_woman_has_no_gestational_age(ward: Path) -> None:
+def test_a_delivered_woman_has_no_gestational_age_but_her_age_at_delivery(ward: Path) -> None:
     [hannah] = flags_json(ward, "--mrn", "DEMO-08")["patients"]
     assert hannah["gestational_age"] is None
+    assert re.fullmatch(r"\d{2}\+[0-6]", hannah["age_at_delivery"])
+    [chloe] = flags_json(ward, "--mrn", "DEMO-03")["patients"]
+    assert chloe["age_at_delivery"] is None
     assert [f["code"] for f in hannah["flags"]] == ["NEONATAL_LOW"]
 
 
 def test_at_a_date_means_the_end_of_that_day(ward: Path) -> None:
-    day = (date.today() - timedelta(days=30)).isoformat()
+    day = (DAY - timedelta(days=30)).isoformat()
     data = flags_json(ward, "--at", day, "--mrn", "DEMO-06")
     assert data["evaluated_at"] == f"{day}T23:59:59"
     [fatima] = data["patients"]
@@ -112,7 +128,7 @@ def test_a_malformed_time_is_a_usage_error(ward: Path) -> None:
 
 
 def test_the_table_lists_the_most_urgent_first(ward: Path) -> None:
-    done = run("--db", str(ward), "flags")
+    done = run("--db", str(ward), "flags", "--at", DAY.isoformat())
     assert done.returncode == 0, done.stderr
     blocks = [b for b in done.stdout.split("\n\n") if b.startswith("DEMO-")]
     assert len(blocks) == 12

@@ -445,6 +445,12 @@ STEEP = [(20, 90), (10, 70), (1, 52)]  # 2 a day: 48.7 by the next midnight
             history(pregnant=(31, 0), counts=[(20, 80), (10, 60), (1, 49.9)]),
             False,
         ),
+        (
+            # "latest count ≥ 50": exactly 50 and falling is the woman this flag is for
+            "latest exactly 50 and falling",
+            history(pregnant=(31, 0), counts=[(20, 80), (10, 65), (1, 50)]),
+            True,
+        ),
         ("delivered", history(pregnant=(33, 0), counts=FALLING, delivered=0.5), False),
     ],
     ids=lambda x: x if isinstance(x, str) else "",
