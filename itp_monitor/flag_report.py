@@ -19,7 +19,10 @@ def as_json(at: datetime, results: Sequence[PatientEvaluation]) -> dict[str, Any
             {
                 "mrn": r.patient.mrn,
                 "name": r.patient.name,
+                # Pregnant now: her age at T; once delivered, null here and the age at
+                # delivery beside it (the screen shows "delivered at 38+2" the same way).
                 "gestational_age": str(e.gestational_age) if e.gestational_age else None,
+                "age_at_delivery": str(e.age_at_delivery) if e.age_at_delivery else None,
                 "latest_count": (
                     {"value": e.latest_count.value, "collected_at": e.latest_count.at.isoformat()}
                     if e.latest_count
