@@ -9,8 +9,10 @@ SOURCES := pyproject.toml README.md $(shell find itp_monitor migrations resource
 
 .PHONY: run test lint bench screenshots clean
 
+# make run ARGS="--db /tmp/ward.sqlite": options for the app (README, "Quick start").
+ARGS ?=
 run: $(VENV)/.app
-	$(BIN)/itp-monitor
+	$(BIN)/itp-monitor $(ARGS)
 
 # -P keeps the working directory off sys.path: the tests import the installed
 # package, migrations and resources included, not the ./itp_monitor source.
