@@ -2,18 +2,32 @@
 
 Reading checks the form of every field and reports every problem it finds,
 each named by patient (MRN and position), record and field. Values are never
-converted or guessed: a count of 45000 is refused, not divided.
+converted or guessed: a count of 45000 is refused, not divided. Numbers and times
+are read by domain/reading.py, as in laboratory files; a file that is damaged
+(too deep, a number of thousands of digits, not text) is refused, never a crash.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+from itp_monitor.domain.reading import (
+    Unreadable,
+    iso_date,
+    iso_time,
+    json_float,
+    json_int,
+    json_number,
+    json_whole,
+    quoted,
+    shown,
+)
 from itp_monitor.domain.records import (
     AdverseEvent,
     BleedingAssessment,
@@ -25,7 +39,7 @@ from itp_monitor.domain.records import (
     PlateletCount,
     Treatment,
 )
-from itp_monitor.domain.validation import Problem
+from itp_monitor.domain.validation import MAX_CODE, MAX_TEXT, Problem
 from itp_monitor.services.results import PatientRecords, Stored
 
 FORMAT = "itp-monitor/1"
@@ -60,8 +74,46 @@ class FilePatient:
 
     @property
     def label(self) -> str:
-        mrn = f"patient {self.mrn}" if self.mrn else "patient with no MRN"
+        mrn = f"patient {_name(self.mrn)}" if self.mrn else "patient with no MRN"
         return f"{mrn} (#{self.position} in the file)"
+
+
+def _name(text: str) -> str:
+    """A name from the file in a message: as it is when short and printable, else quoted."""
+    return text if len(text) <= MAX_CODE and text.isprintable() else quoted(text)
+
+
+# --- the file itself --------------------------------------------------------------
+
+
+def load(path: Path) -> Any:
+    """The parsed JSON of a record file; FileRefused says why a file is not one at all."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise FileRefused([f"{path}: no such file"]) from None
+    except IsADirectoryError:
+        raise FileRefused([f"{path}: a folder, not a file"]) from None
+    except OSError as e:
+        raise FileRefused([f"{path}: cannot be read ({e.strerror or e})"]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise FileRefused([f"{path}: not UTF-8 text ({e.reason} at byte {e.start})"]) from None
+    if not text.strip():
+        raise FileRefused([f"{path}: the file is empty"])
+    try:
+        # parse_int and parse_float keep numbers of hundreds of digits as OutOfReach, to be
+        # refused by field name, instead of Python's ValueError or an infinite float.
+        return json.loads(text, parse_int=json_int, parse_float=json_float)
+    except json.JSONDecodeError as e:
+        raise FileRefused(
+            [f"{path}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"]
+        ) from None
+    except RecursionError:
+        raise FileRefused(
+            [f"{path}: not a record file: its JSON is nested deeper than Python can read"]
+        ) from None
 
 
 # --- reading fields -------------------------------------------------------------
@@ -78,7 +130,9 @@ class _Fields:
         for key in obj:
             if key not in allowed:
                 problems.append(
-                    Problem(key, f"is not a field of this record (known: {', '.join(allowed)})")
+                    Problem(
+                        _name(key), f"is not a field of this record (known: {', '.join(allowed)})"
+                    )
                 )
 
     def _get(self, key: str, required: bool) -> Any:
@@ -87,74 +141,64 @@ class _Fields:
             self.problems.append(Problem(key, "is missing"))
         return value
 
+    def _read(self, key: str, value: Any, reader: Callable[[Any], Any]) -> Any:
+        try:
+            return reader(value)
+        except Unreadable as e:
+            self.problems.append(Problem(key, str(e)))
+            return None
+
     def time(self, key: str, *, required: bool = True) -> Any:
         value = self._get(key, required)
         if value is None:
             return None
         if not isinstance(value, str):
             self.problems.append(
-                Problem(key, f"{value!r} is not a date and time (2026-10-01T08:00:00)")
+                Problem(key, f"{shown(value)} is not a date and time (2026-10-01T08:00:00)")
             )
             return None
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            self.problems.append(Problem(key, f"{value!r} is not a real date and time"))
-            return None
-        if parsed.tzinfo is not None:
-            self.problems.append(Problem(key, f"{value!r} has a time-zone offset; give local time"))
-            return None
-        return parsed
+        return self._read(key, value, iso_time)
 
     def date(self, key: str, *, required: bool = True) -> Any:
         value = self._get(key, required)
         if value is None:
             return None
-        try:
-            if not isinstance(value, str) or len(value) != len("2026-10-01"):
-                raise ValueError
-            return date.fromisoformat(value)
-        except ValueError:
-            self.problems.append(Problem(key, f"{value!r} is not a date (2026-10-01)"))
+        if not isinstance(value, str):
+            self.problems.append(Problem(key, f"{shown(value)} is not a date (2026-10-01)"))
             return None
+        return self._read(key, value, iso_date)
 
     def number(self, key: str, *, required: bool = True) -> Any:
         value = self._get(key, required)
-        if value is None:
-            return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            self.problems.append(Problem(key, f"{value!r} is not a number"))
-            return None
-        return float(value)
+        return None if value is None else self._read(key, value, json_number)
 
     def whole(self, key: str, *, required: bool = True) -> Any:
         value = self._get(key, required)
+        return None if value is None else self._read(key, value, json_whole)
+
+    def text(self, key: str, *, required: bool = False, longest: int = MAX_TEXT) -> Any:
+        """Text; longer than `longest` is refused here, so no message ever quotes it."""
+        value = self._get(key, required)
         if value is None:
             return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not float(value).is_integer()
-        ):
-            self.problems.append(Problem(key, f"{value!r} is not a whole number"))
+        if not isinstance(value, str):
+            self.problems.append(Problem(key, f"{shown(value)} is not text"))
             return None
-        return int(value)
-
-    def text(self, key: str, *, required: bool = False) -> Any:
-        value = self._get(key, required)
-        if value is not None and not isinstance(value, str):
-            self.problems.append(Problem(key, f"{value!r} is not text"))
+        if len(value) > longest:
+            self.problems.append(
+                Problem(key, f"is {len(value):,} characters long; at most {longest:,}")
+            )
             return None
         return value
+
+    def code(self, key: str, *, required: bool = False) -> Any:
+        """An MRN, an accession or a word from a list: short text."""
+        return self.text(key, required=required, longest=MAX_CODE)
 
     def flag(self, key: str) -> Any:
         value = self.obj.get(key)
         if value is not None and not isinstance(value, bool):
-            self.problems.append(Problem(key, f"{value!r} is not true, false or null"))
+            self.problems.append(Problem(key, f"{shown(value)} is not true, false or null"))
             return None
         return value
 
@@ -163,8 +207,8 @@ def _count(f: _Fields) -> PlateletCount:
     return PlateletCount(
         collected_at=f.time("collected_at"),
         value=f.number("value"),
-        source=f.text("source") or UNSPECIFIED_SOURCE,
-        accession=f.text("accession"),
+        source=f.code("source") or UNSPECIFIED_SOURCE,
+        accession=f.code("accession"),
     )
 
 
@@ -174,9 +218,9 @@ def _injection(f: _Fields, weight: float | None) -> Injection:
         given_at=f.time("given_at"),
         dose_units=f.whole("dose_units"),
         weight_kg=given if given is not None else weight,  # type: ignore[arg-type]
-        site=f.text("site"),
-        lot=f.text("lot"),
-        given_by=f.text("given_by"),
+        site=f.code("site"),
+        lot=f.code("lot"),
+        given_by=f.code("given_by"),
         notes=f.text("notes"),
     )
 
@@ -189,7 +233,7 @@ def _bleeding(f: _Fields) -> BleedingAssessment:
 
 def _treatment(f: _Fields) -> Treatment:
     return Treatment(
-        kind=f.text("kind", required=True),
+        kind=f.code("kind", required=True),
         started_at=f.time("started_at"),
         ended_at=f.time("ended_at", required=False),
         dose=f.text("dose"),
@@ -200,8 +244,8 @@ def _treatment(f: _Fields) -> Treatment:
 def _delivery(f: _Fields) -> Delivery:
     return Delivery(
         delivered_at=f.time("delivered_at"),
-        mode=f.text("mode", required=True),
-        anaesthesia=f.text("anaesthesia"),
+        mode=f.code("mode", required=True),
+        anaesthesia=f.code("anaesthesia"),
         blood_loss_ml=f.whole("blood_loss_ml", required=False),
         notes=f.text("notes"),
     )
@@ -250,9 +294,9 @@ def _read_patient(position: int, obj: Any, out: list[str]) -> FilePatient:
         return FilePatient(position, None, False)
     problems: list[Problem] = []
     f = _Fields(obj, problems, _PATIENT_FIELDS)
-    mrn = f.text("mrn", required=True)
+    mrn = f.code("mrn", required=True)
     patient = FilePatient(
-        position, None, bool(f.flag("archived")), mrn=mrn.strip() if mrn else None
+        position, None, bool(f.flag("archived")), mrn=None if mrn is None else mrn.strip()
     )
     name, edd = f.text("name", required=True), f.date("edd")
     dob, weight, notes = (
@@ -295,10 +339,12 @@ def read(data: Any) -> tuple[list[FilePatient], list[str]]:
     if not isinstance(data, dict):
         raise FileRefused(["the file is not a record file: it holds no JSON object"])
     if data.get("format") != FORMAT:
-        raise FileRefused([f"format: {data.get('format')!r} is not {FORMAT!r}"])
+        raise FileRefused([f"format: {shown(data.get('format'))} is not {FORMAT!r}"])
     unknown = set(data) - {"format", "patients"}
     if unknown:
-        raise FileRefused([f"{key}: is not a field of a record file" for key in sorted(unknown)])
+        raise FileRefused(
+            [f"{_name(key)}: is not a field of a record file" for key in sorted(unknown)]
+        )
     listed = data.get("patients", [])
     if not isinstance(listed, list):
         raise FileRefused(["patients: is not a list"])

@@ -234,3 +234,105 @@ def test_a_message_that_cannot_be_parsed_is_refused(services: Services, tmp_path
     path.write_bytes(b"MSH|\r")
     with pytest.raises(UnreadableFile, match="segment 1"):
         services.labs.preview(path)
+
+
+# --- every value read as meant or refused (issue 8) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("when", "reason"),
+    [
+        ("2026", "OBX-14/OBR-7: '2026' gives only the year; a time needs at least a day"),
+        ("202611", "OBX-14/OBR-7: '202611' gives only the year and month"),
+        ("18991231", "is before 1900-01-01"),
+        ("00010101", "is before 1900-01-01"),
+        ("202611240815+2400", "OBX-14/OBR-7: '202611240815+2400' has an offset no time zone"),
+        ("20261124+0099", "has an offset no time zone has"),
+    ],
+)
+def test_times_need_a_day_a_real_offset_and_nothing_before_1900(
+    services: Services, patient: PatientInfo, tmp_path: Path, when: str, reason: str
+) -> None:
+    p = services.labs.preview(write(tmp_path, message(when=when)))
+    status, _, why = only(p)
+    assert status == "invalid" and reason in (why or "")
+
+
+@pytest.mark.parametrize("when", ["00010101+1400", "00010101-1200", "99991231235959-1200"])
+def test_offsets_at_the_ends_of_the_calendar_give_an_invalid_row_not_a_crash(
+    services: Services, patient: PatientInfo, tmp_path: Path, when: str
+) -> None:
+    # Whether local time leaves the calendar depends on this computer's zone; either way
+    # the result is invalid: out of the calendar, before 1900, or in the future.
+    status, _, why = only(services.labs.preview(write(tmp_path, message(when=when))))
+    assert status == "invalid" and why and len(why) < 200
+
+
+def test_a_date_alone_means_midnight(
+    services: Services, patient: PatientInfo, tmp_path: Path
+) -> None:
+    p = services.labs.preview(write(tmp_path, message(when="20261124")))
+    assert only(p)[0] == "new" and p.rows[0].collected_at == datetime(2026, 11, 24)
+
+
+@pytest.mark.parametrize("value", ["1_000", "１２", "١٢", "1e2", "-5", "+5", "4" * 400, "31,5"])
+def test_numbers_are_refused_for_the_same_reason_as_in_a_csv_file(
+    services: Services, patient: PatientInfo, tmp_path: Path, value: str
+) -> None:
+    hl7_row = only(services.labs.preview(write(tmp_path, message(value=value))))
+    csv_path = tmp_path / "same.csv"
+    csv_path.write_text(
+        f'mrn,collected,plt,unit\nA1001,2026-11-24 08:15,"{value}",10*9/L\n', encoding="utf-8"
+    )
+    (csv_row,) = services.labs.preview(csv_path).rows
+    assert hl7_row[0] == csv_row.status == "invalid"
+    assert (hl7_row[2] or "").removeprefix("OBX-5: ") == (csv_row.reason or "").removeprefix(
+        "value: "
+    )
+
+
+@pytest.mark.parametrize(("value", "read"), [("150000", 150.0), ("150.000", 150.0)])
+def test_a_per_microlitre_result_is_a_whole_number(
+    services: Services, patient: PatientInfo, tmp_path: Path, value: str, read: float
+) -> None:
+    segments = message(value=value)
+    segments[-1] = segments[-1].replace("|10*9/L|", "|/uL|")
+    assert only(services.labs.preview(write(tmp_path, segments)))[:2] == ("new", read)
+    segments[-1] = segments[-1].replace(f"|{value}|", "|150.5|")
+    status, _, why = only(services.labs.preview(write(tmp_path, segments)))
+    assert status == "invalid" and "is not a whole number" in (why or "")
+
+
+def test_an_mrn_no_record_could_hold_is_invalid(
+    services: Services, patient: PatientInfo, tmp_path: Path
+) -> None:
+    pid = f"PID|1||{'9' * 500}^^^HOSP^MR||DOE^JANE"
+    status, _, why = only(services.labs.preview(write(tmp_path, message(pid=pid))))
+    assert (status, why) == ("invalid", "PID-3: 500 characters, at most 64")
+
+
+@pytest.mark.parametrize(
+    ("damaged", "segment"),
+    [
+        ("MSH&^~\\&|LIS|LAB|ITP|WARD|202611241000||ORU^R01|MSG1|P|2.5.1", 1),
+        ("MSH|^^\\&|LIS|LAB|ITP|WARD|202611241000||ORU^R01|MSG1|P|2.5.1", 1),
+        ("MSH|", 1),
+        ("MSH|^~\\&", 1),
+        ("MSH|||LIS|LAB", 1),  # the field separator again as the component mark
+    ],
+)
+def test_a_damaged_msh_segment_is_refused_naming_it(
+    services: Services, tmp_path: Path, damaged: str, segment: int
+) -> None:
+    segments = [damaged, *message()[1:]]
+    with pytest.raises(UnreadableFile, match=f"segment {segment}: ") as refused:
+        services.labs.preview(write(tmp_path, segments))
+    assert len(str(refused.value)) < 200
+
+
+def test_a_damaged_msh_segment_later_in_the_file_is_named_by_its_number(
+    services: Services, tmp_path: Path
+) -> None:
+    segments = [*message(), "MSH&^~\\&|LIS|LAB", PID]
+    with pytest.raises(UnreadableFile, match="segment 6: the MSH segment is damaged"):
+        services.labs.preview(write(tmp_path, segments))
