@@ -94,7 +94,8 @@ def main() -> int:
         to_data, to_paint = [], []
         for run in range(args.runs):
             moment = now - timedelta(minutes=args.runs - run)  # after her last count, before now
-            value = 40.0 + run
+            # steady counts: a jump (halved, tripled within a day) would ask to confirm
+            value = 40.0 + run % 5
 
             def save(values: dict[str, object], confirmed: bool) -> object:
                 return services.records.record(patient_id, form.make(values), confirmed=confirmed)

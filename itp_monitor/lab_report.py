@@ -26,7 +26,7 @@ def as_table(preview: LabPreview) -> str:
         value = fmt_number(r.value) if r.value is not None else "—"
         lines.append(
             f"{r.line:>5}  {(r.mrn or '—'):<12} {when:<16} {value:>8}  "
-            f"{LABELS[r.status]:<16} {r.reason or ''}".rstrip()
+            f"{LABELS[r.status]:<16} {r.reason or (f'note: {r.note}' if r.note else '')}".rstrip()
         )
     summary = preview.summary
     lines.append("")

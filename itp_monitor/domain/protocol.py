@@ -61,6 +61,16 @@ class Protocol:
     neonatal_due_days: int
     neonatal_low_below: float
     neonatal_severe_below: float
+    # entry checks: what needs a confirmation before it is saved (a note from a file)
+    second_injection_within_hours: int
+    count_confirm_at_most: float
+    count_change_within_hours: int
+    count_fall_fold: float
+    count_rise_fold: float
+    record_before_edd_days: int
+    record_after_edd_days: int
+    entry_gestation_min_weeks: int
+    entry_gestation_max_weeks: int
 
     def with_overrides(self, overrides: Mapping[str, float]) -> Self:
         """This protocol with some settings changed; unknown keys are an error."""
@@ -78,6 +88,8 @@ class Limits:
     weight_min: float
     weight_max: float
     blood_loss_max_ml: int
+    earliest_year: int
+    edd_max_days_ahead: int
 
 
 @dataclass(frozen=True)
@@ -132,6 +144,7 @@ ORDER: tuple[tuple[str, bool, str], ...] = (
     ("dose_check_min_per_kg", False, "dose_per_kg"),
     ("dose_per_kg", False, "dose_check_max_per_kg"),
     ("projection_from_weeks", True, "projection_target_weeks"),
+    ("entry_gestation_min_weeks", True, "entry_gestation_max_weeks"),
 )
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from itp_monitor.domain.protocol import Limits, Protocol
+from itp_monitor.domain.problems import Problem as Problem
+from itp_monitor.domain.problems import fmt_number as fmt_number
+from itp_monitor.domain.problems import fmt_time as fmt_time
+from itp_monitor.domain.protocol import Definitions, Limits, Protocol, definitions
 from itp_monitor.domain.records import (
     AdverseEvent,
     BleedingAssessment,
@@ -20,6 +23,7 @@ from itp_monitor.domain.records import (
     PlateletCount,
     Treatment,
 )
+from itp_monitor.domain.slips import Nearby, entry_gestation, likely_slips
 from itp_monitor.domain.units import from_per_microlitre
 from itp_monitor.domain.vocab import (
     AdverseEventGrade,
@@ -33,17 +37,6 @@ from itp_monitor.domain.vocab import (
 
 MAX_TEXT = 2000
 MAX_CODE = 64
-
-
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong with one field."""
-
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
 
 
 class InvalidEntry(ValueError):
@@ -68,18 +61,6 @@ class NeedsConfirmation(InvalidEntry):
     """An entry that is allowed but unusual: saved only when the caller confirms it."""
 
 
-def fmt_number(value: float) -> str:
-    """45000 -> '45,000'; 31.5 -> '31.5'."""
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}".rstrip("0")
-
-
-def fmt_time(value: datetime) -> str:
-    """2026-11-25 08:00; seconds only when there are some."""
-    return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
-
-
 @dataclass(frozen=True)
 class Findings:
     errors: list[Problem]
@@ -95,10 +76,18 @@ class Findings:
 class Checker:
     """Validates entries against the plausibility limits and the unit's protocol at a moment."""
 
-    def __init__(self, limits: Limits, protocol: Protocol, now: datetime) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        protocol: Protocol,
+        now: datetime,
+        obstetrics: Definitions | None = None,
+    ) -> None:
         self.limits = limits
         self.protocol = protocol
         self.now = now
+        self.obstetrics = obstetrics or definitions()
+        self.earliest = date(limits.earliest_year, 1, 1)
 
     # --- fields -------------------------------------------------------------
 
@@ -111,6 +100,48 @@ class Checker:
             errors.append(
                 Problem(
                     field, f"{fmt_time(value)} is in the future (it is now {fmt_time(self.now)})"
+                )
+            )
+        elif value.date() < self.earliest:
+            errors.append(
+                Problem(
+                    field,
+                    f"{fmt_time(value)} is before {self.earliest}; a time from "
+                    f"{self.earliest} up to now is accepted",
+                )
+            )
+
+    def _edd(self, errors: list[Problem], value: Any) -> None:
+        if not isinstance(value, date) or isinstance(value, datetime):
+            errors.append(Problem("edd", f"{value!r} is not a date"))
+            return
+        today = self.now.date()
+        ahead = self.limits.edd_max_days_ahead
+        latest = today + timedelta(days=ahead)
+        accepted = f"an EDD from {self.earliest} to {latest} ({ahead} days from today) is accepted"
+        if value < self.earliest:
+            errors.append(Problem("edd", f"{value} is before {self.earliest}; {accepted}"))
+        elif value > latest:
+            errors.append(
+                Problem(
+                    "edd",
+                    f"{value} is more than {ahead} days after today ({today}); {accepted}",
+                )
+            )
+
+    def _date_of_birth(self, errors: list[Problem], value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, date) or isinstance(value, datetime):
+            errors.append(Problem("date_of_birth", f"{value!r} is not a date"))
+        elif value > self.now.date():
+            errors.append(Problem("date_of_birth", f"{value} is in the future"))
+        elif value < self.earliest:
+            errors.append(
+                Problem(
+                    "date_of_birth",
+                    f"{value} is before {self.earliest}; a date of birth from "
+                    f"{self.earliest} to today is accepted",
                 )
             )
 
@@ -205,25 +236,30 @@ class Checker:
 
     # --- records ------------------------------------------------------------
 
-    def check_patient(self, p: PatientDetails) -> Findings:
+    def check_patient(self, p: PatientDetails, *, entry: bool = True) -> Findings:
+        """Errors, and (`entry`: she is admitted or her EDD changes) the gestation warnings."""
         errors: list[Problem] = []
         self.text(errors, "mrn", p.mrn, required=True, longest=40)
         if isinstance(p.mrn, str) and p.mrn != p.mrn.strip():
             errors.append(Problem("mrn", f"{p.mrn!r} has spaces at the start or end"))
         self.text(errors, "name", p.name, required=True, longest=200)
-        if not isinstance(p.edd, date) or isinstance(p.edd, datetime):
-            errors.append(Problem("edd", f"{p.edd!r} is not a date"))
-        if p.date_of_birth is not None:
-            if not isinstance(p.date_of_birth, date) or isinstance(p.date_of_birth, datetime):
-                errors.append(Problem("date_of_birth", f"{p.date_of_birth!r} is not a date"))
-            elif p.date_of_birth > self.now.date():
-                errors.append(Problem("date_of_birth", f"{p.date_of_birth} is in the future"))
+        edd_errors: list[Problem] = []
+        self._edd(edd_errors, p.edd)
+        errors += edd_errors
+        self._date_of_birth(errors, p.date_of_birth)
         self.weight(errors, "weight_kg", p.weight_kg, required=False)
         self.text(errors, "notes", p.notes)
-        return Findings(errors, [])
+        warnings: list[Problem] = []
+        if entry and not edd_errors:
+            warnings = entry_gestation(p.edd, self.now.date(), self.protocol, self.obstetrics)
+        return Findings(errors, warnings)
 
-    def check(self, record: ClinicalRecord) -> Findings:
-        """Errors that refuse the record and warnings that need a confirmation."""
+    def check(self, record: ClinicalRecord, nearby: Nearby | None = None) -> Findings:
+        """Errors that refuse the record and warnings that need a confirmation.
+
+        The likely slips (docs/protocol.md) are judged only when `nearby` is given:
+        her EDD and her records near its time (`Nearby()` when she has none).
+        """
         errors: list[Problem] = []
         warnings: list[Problem] = []
         match record:
@@ -296,6 +332,8 @@ class Checker:
                         )
                     )
                 self.text(errors, "notes", record.notes)
+        if not errors and nearby is not None:
+            warnings += likely_slips(record, nearby, self.protocol)
         return Findings(errors, warnings)
 
     def _injection(self, i: Injection, errors: list[Problem], warnings: list[Problem]) -> None:

@@ -17,7 +17,7 @@ from itp_monitor.domain.records import (
     PlateletCount,
     Treatment,
 )
-from itp_monitor.domain.validation import InvalidEntry
+from itp_monitor.domain.validation import InvalidEntry, Problem
 from itp_monitor.services import record_file
 from itp_monitor.services.files import write_atomically
 from itp_monitor.services.kinds import kind_of
@@ -53,16 +53,7 @@ class ExchangeService(ServiceBase):
 
     def import_file(self, path: Path, *, merge: bool = False) -> ImportOutcome:
         """Imports a record file; FileRefused (nothing saved) lists every problem."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise FileRefused([f"{path}: no such file"]) from None
-        except UnicodeDecodeError as e:
-            raise FileRefused([f"{path}: not UTF-8 text ({e.reason} at byte {e.start})"]) from None
-        except json.JSONDecodeError as e:
-            raise FileRefused(
-                [f"{path}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"]
-            ) from None
+        data = record_file.load(path)  # FileRefused when it is not a readable JSON file
         return self.import_data(data, merge=merge, source=path.name)
 
     def import_data(
@@ -113,13 +104,20 @@ class ExchangeService(ServiceBase):
         present: dict[tuple[Any, ...], ClinicalRecord] = {}
         notes = list(outcome.notes)
         if existing is None:
+            unusual: list[Problem] = []
             try:
                 info = recorder.add_patient(
-                    patient.details, archived=patient.archived, reason=reason
+                    patient.details,
+                    archived=patient.archived,
+                    reason=reason,
+                    confirmed=True,  # a file records what happened: noted, never refused
+                    accepted=unusual,
+                    delivered=any(isinstance(r.record, Delivery) for r in patient.records),
                 )
             except InvalidEntry as e:
                 problems.append(f"{patient.label}, {e}")
                 return outcome
+            notes += [f"{patient.label}, {w} (accepted)" for w in unusual]
             patient_id, created, merged = info.id, (*outcome.created, patient.mrn), outcome.merged
         elif not merge:
             problems.append(
@@ -156,14 +154,23 @@ class ExchangeService(ServiceBase):
                         "with other values; correct it in the app rather than by import"
                     )
                 continue
-            notes += [f"{where}, {w} (accepted)" for w in recorder.checker.check(record).warnings]
+            unusual = []
             try:
                 # `present` holds what was stored before this import only: the file's own
-                # repeats meet the recorder's duplicate rule like any other entry.
-                recorder.add(patient_id, record, confirmed=True, reason=reason, allow_archived=True)
+                # repeats meet the recorder's duplicate rule like any other entry. Likely
+                # slips are judged against her records so far, this file's included.
+                recorder.add(
+                    patient_id,
+                    record,
+                    confirmed=True,
+                    reason=reason,
+                    allow_archived=True,
+                    accepted=unusual,
+                )
             except InvalidEntry as e:
                 problems.append(f"{where}, {e}")
                 continue
+            notes += [f"{where}, {w} (accepted)" for w in unusual]
             added += 1
         return ImportOutcome(
             created=created,

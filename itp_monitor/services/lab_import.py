@@ -3,19 +3,22 @@
 Statuses, the first that applies (docs/command-line.md): invalid (and why),
 unknown_patient, correction (an HL7 corrected result for a stored accession
 with another value), duplicate (accession already stored, or the same patient,
-time and value, or an earlier new row of the file), new. Saving adds the new
-rows as counts from the laboratory and corrects the stored counts the
-corrections name, all or nothing, each with its audit entry.
+time and value, or an earlier new row of the file), new; a new row the app
+would ask about (a likely slip) has a note, and is saved all the same. Saving
+adds the new rows as counts from the laboratory and corrects the stored counts
+the corrections name, all or nothing, each with its audit entry.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
-from collections import Counter
+from bisect import bisect_left, bisect_right, insort
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from itp_monitor.domain.protocol import limits
 from itp_monitor.domain.records import PlateletCount
+from itp_monitor.domain.slips import Nearby, count_span, likely_slips
 from itp_monitor.domain.validation import Checker
 from itp_monitor.domain.vocab import RecordStatus
 from itp_monitor.services import audit
@@ -71,6 +75,7 @@ class LabRow:
     reason: str | None
     patient_id: int | None = None
     corrects: int | None = None  # the stored count a correction replaces
+    note: str | None = None  # what is unusual about a new row (saved all the same)
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ class LabPreview:
                     "value": r.value,
                     "status": r.status,
                     "reason": r.reason,
+                    "note": r.note,
                 }
                 for r in self.rows
             ],
@@ -136,9 +142,14 @@ class _Judge:
         self.checker = Checker(limits(), protocol_in_force(session).values, now)
         wanted = {r.mrn.strip().upper() for r in results if r.mrn}
         self.patients: dict[str, int] = {}
+        self.edd: dict[int, date] = {}
         for chunk in _chunks(sorted(wanted)):
-            named = session.execute(select(Patient.id, Patient.mrn).where(_upper_in(chunk)))
-            self.patients.update({mrn.strip().upper(): pid for pid, mrn in named})
+            named = session.execute(
+                select(Patient.id, Patient.mrn, Patient.edd).where(_upper_in(chunk))
+            )
+            for pid, mrn, edd in named:
+                self.patients[mrn.strip().upper()] = pid
+                self.edd[pid] = edd
         accessions = sorted({r.accession for r in results if r.accession})
         self.by_accession: dict[str, tuple[int, float, int]] = {}  # accession -> patient, value, id
         c = PlateletCountRow
@@ -147,14 +158,20 @@ class _Judge:
         ):
             if accession is not None:  # the query asked for named accessions only
                 self.by_accession[accession] = (patient_id, value, count_id)
-        self.stored: set[tuple[int, datetime, float]] = set(
-            _current_counts(
-                session,
-                (c.patient_id, c.collected_at, c.value),
-                c.patient_id,
-                sorted(set(self.patients.values())),
-            )
-        )
+        self.stored: set[tuple[int, datetime, float]] = set()
+        # Her counts in time order, stored and this file's new ones so far: each new row
+        # is compared with those within a day of it (once per pair, on the later line).
+        self.times: defaultdict[int, list[tuple[datetime, float]]] = defaultdict(list)
+        for patient_id, at, value in _current_counts(
+            session,
+            (c.patient_id, c.collected_at, c.value),
+            c.patient_id,
+            sorted(set(self.patients.values())),
+        ):
+            self.stored.add((patient_id, at, value))
+            self.times[patient_id].append((at, value))
+        for counts in self.times.values():
+            counts.sort()
         self.new_accessions: set[str] = set()
         self.new_keys: set[tuple[int, datetime, float]] = set()
 
@@ -195,7 +212,19 @@ class _Judge:
         if r.accession:
             self.new_accessions.add(r.accession)
         self.new_keys.add(key)
-        return made("new", patient_id=patient)
+        note = self._note(patient, PlateletCount(r.collected_at, r.value, SOURCE, r.accession))
+        insort(self.times[patient], (r.collected_at, r.value))
+        return made("new", patient_id=patient, note=note)
+
+    def _note(self, patient: int, count: PlateletCount) -> str | None:
+        """The likely slips of a new count against her counts less than a day from it."""
+        span = count_span(self.checker.protocol)
+        counts = self.times.get(patient, [])
+        after = bisect_right(counts, (count.collected_at - span, math.inf))
+        before = bisect_left(counts, (count.collected_at + span, -math.inf))
+        nearby = Nearby(self.edd.get(patient), counts=counts[after:before])
+        slips = likely_slips(count, nearby, self.checker.protocol)
+        return "; ".join(str(s) for s in slips) or None
 
 
 def _current_counts(
@@ -222,12 +251,17 @@ class LabImportService(ServiceBase):
         text, encoding = decode(self._bytes(path))
         if not text.strip():
             raise UnreadableFile(f"{path.name}: the file is empty")
-        if is_hl7(text):
-            codes = set(preference(session, LOCAL_CODES_KEY, []))
-            return "hl7", list(read_hl7(text, unit=options.unit, local_codes=codes)), None
-        remembered = self._remembered(session, text)
-        layout = csv_layout(text, encoding, {**remembered, **options.mapping})
-        results = list(read_csv(text, layout, unit=options.unit, time_format=options.time_format))
+        try:
+            if is_hl7(text):
+                codes = set(preference(session, LOCAL_CODES_KEY, []))
+                return "hl7", list(read_hl7(text, unit=options.unit, local_codes=codes)), None
+            remembered = self._remembered(session, text)
+            layout = csv_layout(text, encoding, {**remembered, **options.mapping})
+            results = list(
+                read_csv(text, layout, unit=options.unit, time_format=options.time_format)
+            )
+        except UnreadableFile as e:  # the readers say what; here is which file
+            raise UnreadableFile(f"{path.name}: {e}") from None
         return "csv", results, layout
 
     @staticmethod
@@ -238,6 +272,8 @@ class LabImportService(ServiceBase):
             raise UnreadableFile(f"{path}: no such file") from None
         except IsADirectoryError:
             raise UnreadableFile(f"{path}: a folder, not a file") from None
+        except OSError as e:  # permission denied, a disk that cannot be read
+            raise UnreadableFile(f"{path}: cannot be read ({e.strerror or e})") from None
 
     @staticmethod
     def _remembered(session: Session, text: str) -> dict[str, str]:
@@ -281,6 +317,7 @@ class LabImportService(ServiceBase):
                         r.corrects,
                         PlateletCount(r.collected_at, r.value, SOURCE, r.accession),
                         CORRECTED_BY_LAB,
+                        confirmed=True,  # the laboratory's own correction: never asked
                     )
         return LabPreview(path.name, kind, rows, saved=True, layout=layout)
 

@@ -87,13 +87,18 @@ def patients_named(session: Session, mrns: Sequence[str] | None) -> list[Patient
 class PatientService(ServiceBase):
     # --- changes ------------------------------------------------------------
 
-    def add(self, details: PatientDetails) -> PatientInfo:
+    def add(self, details: PatientDetails, *, confirmed: bool = False) -> PatientInfo:
+        """Admits her. A gestation today outside 4+0–42+0 (the protocol's) raises
+        NeedsConfirmation unless `confirmed`."""
         with self.recording() as recorder:
-            return recorder.add_patient(details)
+            return recorder.add_patient(details, confirmed=confirmed)
 
-    def correct(self, patient_id: int, details: PatientDetails, reason: str) -> PatientInfo:
+    def correct(
+        self, patient_id: int, details: PatientDetails, reason: str, *, confirmed: bool = False
+    ) -> PatientInfo:
+        """Corrects her details in place; a changed EDD is judged as at admission."""
         with self.recording() as recorder:
-            return recorder.correct_patient(patient_id, details, reason)
+            return recorder.correct_patient(patient_id, details, reason, confirmed=confirmed)
 
     def archive(self, patient_id: int, reason: str) -> PatientInfo:
         with self.recording() as recorder:

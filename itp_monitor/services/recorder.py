@@ -10,30 +10,24 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from itp_monitor.domain.protocol import Limits, Protocol
-from itp_monitor.domain.records import (
-    ClinicalRecord,
-    Delivery,
-    NeonatalCount,
-    PatientDetails,
-    PlateletCount,
+from itp_monitor.domain.records import ClinicalRecord, Delivery, PatientDetails
+from itp_monitor.domain.validation import (
+    Checker,
+    InvalidEntry,
+    NeedsConfirmation,
+    Problem,
 )
-from itp_monitor.domain.validation import Checker, InvalidEntry, Problem, fmt_number, fmt_time
 from itp_monitor.domain.vocab import RecordStatus
 from itp_monitor.services import audit
 from itp_monitor.services.errors import NotFound
 from itp_monitor.services.kinds import Kind, kind_of
+from itp_monitor.services.nearby import conflicts, current_query, nearby
 from itp_monitor.services.results import PatientInfo, Stored
-from itp_monitor.storage.models import (
-    ClinicalRow,
-    DeliveryRow,
-    NeonatalCountRow,
-    Patient,
-    PlateletCountRow,
-)
+from itp_monitor.storage.models import ClinicalRow, DeliveryRow, NeonatalCountRow, Patient
 
 R = TypeVar("R", bound=ClinicalRecord)
 
@@ -119,10 +113,22 @@ class Recorder:
             raise InvalidEntry([Problem("mrn", f"{mrn} is already used by {other.name}")])
 
     def add_patient(
-        self, details: PatientDetails, *, archived: bool = False, reason: str | None = None
+        self,
+        details: PatientDetails,
+        *,
+        archived: bool = False,
+        reason: str | None = None,
+        confirmed: bool = False,
+        accepted: list[Problem] | None = None,
+        delivered: bool = False,
     ) -> PatientInfo:
-        self.checker.check_patient(details).raise_if_any()
+        """Admits a patient. Unusual details (a gestation today over 42+0) raise
+        NeedsConfirmation unless `confirmed`; `accepted` then collects them. The
+        gestation today means nothing for a woman `delivered` (one from a file)."""
+        findings = self.checker.check_patient(details, entry=not delivered)
+        findings.raise_if_any(confirmed=True)  # errors first, the MRN next, warnings last
         self._check_mrn_free(details.mrn)
+        _settle(findings.warnings, confirmed, accepted)
         row = Patient(
             **asdict(details),
             archived=archived,
@@ -143,14 +149,23 @@ class Recorder:
         )
         return info
 
-    def correct_patient(self, patient_id: int, details: PatientDetails, reason: str) -> PatientInfo:
+    def correct_patient(
+        self, patient_id: int, details: PatientDetails, reason: str, *, confirmed: bool = False
+    ) -> PatientInfo:
         reason = check_reason(reason)
         row = self.patient_row(patient_id)
         before = patient_info(row)
         if before.details == details:
             raise InvalidEntry([Problem("patient", "nothing to correct: the details are the same")])
-        self.checker.check_patient(details).raise_if_any()
+        # The gestation is asked about only when the EDD changes, and not once she has
+        # delivered: then the EDD is history, and "today" says nothing about it.
+        delivered = self.session.scalar(select(exists(current_query(DeliveryRow, row.id))))
+        findings = self.checker.check_patient(
+            details, entry=details.edd != before.edd and not delivered
+        )
+        findings.raise_if_any(confirmed=True)
         self._check_mrn_free(details.mrn, except_id=row.id)
+        _settle(findings.warnings, confirmed)
         for key, value in asdict(details).items():
             setattr(row, key, value)
         self.session.flush()
@@ -198,16 +213,17 @@ class Recorder:
         confirmed: bool = False,
         reason: str | None = None,
         allow_archived: bool = False,
+        accepted: list[Problem] | None = None,
     ) -> Stored[R]:
-        """Saves a new record for a patient."""
+        """Saves a new record for a patient. A likely slip raises NeedsConfirmation
+        unless `confirmed`; `accepted` then collects the warnings saved past."""
         kind = kind_of(type(record))
         patient = self.patient_row(patient_id)
         if patient.archived and not allow_archived:
             raise InvalidEntry(
                 [Problem("patient", f"{patient.mrn} is archived; restore her to the ward first")]
             )
-        self.checker.check(record).raise_if_any(confirmed=confirmed)
-        self._check_in_context(patient.id, record, replacing=None)
+        self._judge(patient, record, None, confirmed, accepted)
         row = self._new_row(kind, patient.id, record, supersedes=None)
         self._audit(
             "create",
@@ -232,8 +248,7 @@ class Recorder:
             raise InvalidEntry(
                 [Problem(kind.entity, "nothing to correct: the values are the same")]
             )
-        self.checker.check(record).raise_if_any(confirmed=confirmed)
-        self._check_in_context(old.patient_id, record, replacing=old.id)
+        self._judge(self.patient_row(old.patient_id), record, old.id, confirmed, None)
         old.status = RecordStatus.CORRECTED.value
         self.session.flush()  # frees the current-only unique indexes for the new version
         row = self._new_row(kind, old.patient_id, record, supersedes=old.id)
@@ -254,7 +269,7 @@ class Recorder:
         reason = check_reason(reason)
         kind = kind_of(record_type)
         row = self._current_row(kind, record_id)
-        newborn = self._current_query(NeonatalCountRow, row.patient_id)
+        newborn = current_query(NeonatalCountRow, row.patient_id)
         if record_type is Delivery and self.session.scalar(select(exists(newborn))):
             raise InvalidEntry(
                 [Problem("delivery", "newborn counts are recorded after it; void them first")]
@@ -275,6 +290,25 @@ class Recorder:
         return stored(kind, row)
 
     # --- helpers ------------------------------------------------------------
+
+    def _judge(
+        self,
+        patient: Patient,
+        record: ClinicalRecord,
+        replacing: int | None,
+        confirmed: bool,
+        accepted: list[Problem] | None,
+    ) -> None:
+        """Refuses what is wrong in itself or beside her other records (the version being
+        corrected left out), then asks about likely slips among those near its time."""
+        errors = self.checker.check(record).errors
+        if errors:
+            raise InvalidEntry(errors)
+        problems = conflicts(self.session, patient.id, record, replacing)
+        if problems:
+            raise InvalidEntry(problems)
+        around = nearby(self.session, patient, record, self.checker.protocol, replacing)
+        _settle(self.checker.check(record, around).warnings, confirmed, accepted)
 
     def _new_row(
         self, kind: Kind[R], patient_id: int, record: R, supersedes: int | None
@@ -306,87 +340,6 @@ class Recorder:
             )
         return row
 
-    def _current_query(self, table: type[ClinicalRow], patient_id: int) -> Select[Any]:
-        return select(table).where(
-            table.patient_id == patient_id, table.status == RecordStatus.CURRENT.value
-        )
-
-    def _check_in_context(
-        self, patient_id: int, record: ClinicalRecord, replacing: int | None
-    ) -> None:
-        """Rules that need the patient's other records: duplicates and the delivery.
-
-        Each is asked of the database directly, so a woman with hundreds of counts
-        costs no more to add to than one with none.
-        """
-        problems: list[Problem] = []
-        if isinstance(record, PlateletCount | NeonatalCount):
-            table = PlateletCountRow if isinstance(record, PlateletCount) else NeonatalCountRow
-            twin = self._current_query(table, patient_id).where(
-                table.collected_at == record.collected_at,
-                table.value == record.value,
-                table.id != (replacing or 0),
-            )
-            if self.session.scalar(select(exists(twin))):
-                problems.append(
-                    Problem(
-                        "collected_at",
-                        f"a count of {fmt_number(record.value)} at "
-                        f"{fmt_time(record.collected_at)} is already recorded for this patient",
-                    )
-                )
-        if isinstance(record, Delivery | NeonatalCount):
-            # `replacing` is an id in the table of `record`; only a delivery replaces a delivery.
-            other = self._current_query(DeliveryRow, patient_id)
-            if isinstance(record, Delivery):
-                other = other.where(DeliveryRow.id != (replacing or 0))
-            delivery = self.session.scalar(other)
-            problems += self._delivery_problems(patient_id, record, delivery)
-        if problems:
-            raise InvalidEntry(problems)
-
-    def _delivery_problems(
-        self, patient_id: int, record: ClinicalRecord, delivery: DeliveryRow | None
-    ) -> list[Problem]:
-        problems = []
-        if isinstance(record, Delivery):
-            if delivery is not None:
-                problems.append(
-                    Problem(
-                        "delivered_at",
-                        f"a delivery is already recorded ({fmt_time(delivery.delivered_at)}); "
-                        "correct that one instead",
-                    )
-                )
-            earliest = self.session.scalar(
-                select(func.min(NeonatalCountRow.collected_at)).where(
-                    NeonatalCountRow.patient_id == patient_id,
-                    NeonatalCountRow.status == RecordStatus.CURRENT.value,
-                )
-            )
-            if earliest is not None and earliest < record.delivered_at:
-                problems.append(
-                    Problem(
-                        "delivered_at",
-                        f"{fmt_time(record.delivered_at)} is after a newborn count "
-                        f"({fmt_time(earliest)})",
-                    )
-                )
-        if isinstance(record, NeonatalCount):
-            if delivery is None:
-                problems.append(
-                    Problem("collected_at", "no delivery is recorded; record the delivery first")
-                )
-            elif record.collected_at < delivery.delivered_at:
-                problems.append(
-                    Problem(
-                        "collected_at",
-                        f"{fmt_time(record.collected_at)} is before the delivery "
-                        f"({fmt_time(delivery.delivered_at)})",
-                    )
-                )
-        return problems
-
     def _audit(
         self,
         action: str,
@@ -412,6 +365,16 @@ class Recorder:
             after=after,
             reason=reason,
         )
+
+
+def _settle(
+    warnings: list[Problem], confirmed: bool, accepted: list[Problem] | None = None
+) -> None:
+    """Warnings stop a save that is not confirmed; a confirmed one notes them in `accepted`."""
+    if warnings and not confirmed:
+        raise NeedsConfirmation(warnings)
+    if accepted is not None:
+        accepted.extend(warnings)
 
 
 def _patient_values(info: PatientInfo) -> dict[str, Any]:

@@ -18,15 +18,17 @@ R = TypeVar("R", bound=ClinicalRecord)
 
 class RecordService(ServiceBase):
     def record(self, patient_id: int, record: R, *, confirmed: bool = False) -> Stored[R]:
-        """Saves a new record. An unusual value (an injection outside the dose range)
-        raises NeedsConfirmation unless `confirmed`."""
+        """Saves a new record. A likely slip (an unusual dose, a second injection within
+        hours, a count of 0 or one that halved or tripled within a day, a record far from
+        her pregnancy: docs/protocol.md) raises NeedsConfirmation unless `confirmed`."""
         with self.recording() as recorder:
             return recorder.add(patient_id, record, confirmed=confirmed)
 
     def correct(
         self, record_id: int, record: R, reason: str, *, confirmed: bool = False
     ) -> Stored[R]:
-        """Replaces the values of a current record; the original stays, marked corrected."""
+        """Replaces the values of a current record; the original stays, marked corrected.
+        The new values are judged as a new record is, against her other records."""
         with self.recording() as recorder:
             return recorder.correct(record_id, record, reason, confirmed=confirmed)
 

@@ -7,17 +7,21 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+# The demo ward is dated from today (it runs as a separate program), so the results are
+# from yesterday: within her pregnancy whatever the day, and never in the future.
+DAY = (date.today() - timedelta(days=1)).isoformat()
 COMMAND = shutil.which("itp-monitor", path=str(Path(sys.executable).parent)) or "itp-monitor"
 LABS = (
     "MRN,Collected at,Platelets,Unit,Accession\n"
-    "DEMO-01,2026-01-05 08:00,42,10^9/L,CLI-1\n"
-    "DEMO-01,2026-01-05 09:00,abc,10^9/L,CLI-2\n"
-    "NOBODY,2026-01-05 08:00,42,10^9/L,CLI-3\n"
+    f"DEMO-01,{DAY} 08:00,42,10^9/L,CLI-1\n"
+    f"DEMO-01,{DAY} 09:00,abc,10^9/L,CLI-2\n"
+    f"NOBODY,{DAY} 08:00,42,10^9/L,CLI-3\n"
 )
 
 
@@ -65,10 +69,11 @@ def test_json_has_the_shape_of_the_interface(ward: Path, labs: Path) -> None:
     assert data["rows"][0] == {
         "line": 2,
         "mrn": "DEMO-01",
-        "collected_at": "2026-01-05T08:00:00",
+        "collected_at": f"{DAY}T08:00:00",
         "value": 42.0,
         "status": "new",
         "reason": None,
+        "note": None,
     }
     assert data["rows"][1]["value"] is None and "abc" in data["rows"][1]["reason"]
     assert data["summary"] == {

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from itp_monitor.domain.protocol import default_protocol, limits, load_protocol_book, protocol_book
+from itp_monitor.domain.protocol import (
+    default_protocol,
+    limits,
+    load_protocol_book,
+    out_of_order,
+    protocol_book,
+)
 from itp_monitor.packaged import data_dir
 
 # The defaults flag-rules.md and clinical-protocol.md give (the contract).
@@ -43,9 +49,37 @@ FROM_THE_CONTRACT = {
 }
 
 
-@pytest.mark.parametrize(("key", "value"), FROM_THE_CONTRACT.items())
+# Where each likely slip begins (issue 8; interfaces.md, "Reading values safely").
+ENTRY_CHECKS = {
+    "second_injection_within_hours": 12,
+    "count_confirm_at_most": 0,
+    "count_change_within_hours": 24,
+    "count_fall_fold": 2,  # more than halved
+    "count_rise_fold": 3,  # more than tripled
+    "record_before_edd_days": 300,
+    "record_after_edd_days": 365,  # a year
+    "entry_gestation_min_weeks": 4,
+    "entry_gestation_max_weeks": 42,
+}
+
+
+@pytest.mark.parametrize(("key", "value"), [*FROM_THE_CONTRACT.items(), *ENTRY_CHECKS.items()])
 def test_each_default_is_the_one_the_protocol_gives(key: str, value: float) -> None:
     assert getattr(default_protocol(), key) == value
+
+
+def test_the_gestation_bounds_at_entry_stay_in_order() -> None:
+    crossed = default_protocol().with_overrides(
+        {"entry_gestation_min_weeks": 12, "entry_gestation_max_weeks": 40}
+    )
+    assert out_of_order(crossed) == []
+    crossed = crossed.with_overrides(
+        {"entry_gestation_min_weeks": 12, "entry_gestation_max_weeks": 12}
+    )
+    assert out_of_order(crossed) == [
+        "Gestation at entry to confirm, under (12) must be below "
+        "Gestation at entry to confirm, over (12)"
+    ]
 
 
 def test_every_setting_says_its_unit_source_and_allowed_range() -> None:
@@ -58,6 +92,12 @@ def test_every_setting_says_its_unit_source_and_allowed_range() -> None:
 
 def test_the_plausibility_limits() -> None:
     assert (limits().count_max, limits().weight_min, limits().weight_max) == (1500, 30, 250)
+    assert (limits().earliest_year, limits().edd_max_days_ahead) == (1900, 300)
+
+
+def test_every_limit_says_its_unit_and_source() -> None:
+    for info in protocol_book().limit_info.values():
+        assert info.unit and info.label and info.explain and len(info.source) > 10, info.key
 
 
 def test_whole_numbers_stay_whole() -> None:

@@ -118,12 +118,14 @@ def test_voided_records_never_count_and_corrected_ones_count_with_their_new_valu
         expected = []
         for minutes, value, fate, new_value in plan:
             count = PlateletCount(NOW - timedelta(minutes=minutes), value)
-            saved = services.records.record(patient.id, count)
+            # random counts can look like slips (a count of 0, halved within a day): the
+            # question is not what this test is about, so each is confirmed
+            saved = services.records.record(patient.id, count, confirmed=True)
             if fate == "void":
                 services.records.void(PlateletCount, saved.id, "wrong patient")
             elif fate == "correct" and new_value != value:
                 services.records.correct(
-                    saved.id, replace(count, value=new_value), "lab correction"
+                    saved.id, replace(count, value=new_value), "lab correction", confirmed=True
                 )
                 expected.append(replace(count, value=new_value))
             else:

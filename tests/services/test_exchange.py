@@ -185,6 +185,29 @@ BAD_RECORDS: list[tuple[str, Any, str]] = [
         r"platelet_counts #1, colected_at: is not a field of this record",
     ),
     ("mrn", None, r"patient with no MRN \(#1 in the file\), mrn: is missing"),
+    (
+        "platelet_counts.0.collected_at",
+        "0001-01-01T00:00:00",
+        r"platelet_counts #1, collected_at: 0001-01-01 00:00 is before 1900-01-01; a time from "
+        r"1900-01-01 up to now is accepted",
+    ),
+    (
+        "treatments.0.started_at",
+        "1899-12-31",
+        r"treatments #1, started_at: 1899-12-31 00:00 is before 1900-01-01",
+    ),
+    (
+        "edd",
+        "9999-12-31",
+        r"patient A1001 \(#1 in the file\), edd: 9999-12-31 is more than 300 days after today "
+        r"\(2026-11-25\); an EDD from 1900-01-01 to 2027-09-21",
+    ),
+    ("edd", "0001-01-01", r"patient A1001 .*edd: 0001-01-01 is before 1900-01-01"),
+    (
+        "date_of_birth",
+        "1899-12-31",
+        r"patient A1001 .*date_of_birth: 1899-12-31 is before 1900-01-01; a date of birth from",
+    ),
 ]
 
 
@@ -217,6 +240,30 @@ def test_the_same_count_twice_in_a_file_is_refused(services: Services) -> None:
     ):
         services.exchange.import_data(data)
     empty_database_unchanged(services)
+
+
+def test_the_same_injection_twice_in_a_file_is_refused(services: Services) -> None:
+    data = sample()
+    injections = data["patients"][0]["injections"]
+    injections.append({**injections[0], "dose_units": 20000})  # the same time, another dose
+    with pytest.raises(
+        FileRefused,
+        match=r"injections #2, given_at: an injection of 20,400 U at 2026-10-02 09:00 "
+        r"\(entered by nurse.test\) is already recorded for this patient",
+    ):
+        services.exchange.import_data(data)
+    empty_database_unchanged(services)
+
+
+def test_merge_skips_an_injection_already_stored_as_a_duplicate(services: Services) -> None:
+    services.exchange.import_data(sample())
+    again = sample()
+    injections = again["patients"][0]["injections"]
+    injections.append({**injections[0], "given_at": "2026-10-03T09:00:00"})  # the next day's
+    outcome = services.exchange.import_data(again, merge=True)
+    assert (outcome.records_added, outcome.records_already_present) == (1, 8)
+    stored = services.exchange.export_data(["A1001"])["patients"][0]["injections"]
+    assert [i["given_at"] for i in stored] == ["2026-10-02T09:00:00", "2026-10-03T09:00:00"]
 
 
 def test_a_newborn_count_without_a_delivery_is_refused(services: Services) -> None:

@@ -172,6 +172,17 @@ def test_a_void_then_a_new_entry_of_the_same_count_is_allowed(
     assert [s.record.value for s in services.patients.records(patient.id).counts] == [42]
 
 
+def test_a_void_then_a_new_entry_of_the_same_injection_is_allowed(
+    services: Services, patient: PatientInfo
+) -> None:
+    # Neither a duplicate nor a second injection within hours: the voided one does not count.
+    given = Injection(hours_ago(2), 20400, 68.0)
+    first = services.records.record(patient.id, given)
+    services.records.void(Injection, first.id, "entered on the wrong woman")
+    services.records.record(patient.id, given)
+    assert [s.record for s in services.patients.records(patient.id).injections] == [given]
+
+
 def test_an_unknown_record_is_reported(services: Services) -> None:
     with pytest.raises(NotFound, match="no platelet count with id 999"):
         services.records.void(PlateletCount, 999, "gone")

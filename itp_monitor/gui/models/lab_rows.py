@@ -51,10 +51,11 @@ class LabRowsModel(RowsModel):
             r.collected_at,
             r.value,
             STATUS[r.status][0],
-            r.reason,
+            # a new row that looks like a slip is saved, with a note saying why to look
+            r.reason or (f"note: {r.note}" if r.note else None),
         ]
         if role == Qt.ItemDataRole.ToolTipRole and column == len(HEADERS) - 1:
-            return r.reason  # the whole reason, when the column is too narrow for it
+            return values[-1]  # the whole reason, when the column is too narrow for it
         if role == Qt.ItemDataRole.UserRole:
             return sortable(values[column])
         if role != Qt.ItemDataRole.DisplayRole:
