@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from types import TracebackType
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from itp_monitor.bootstrap import open_services
+from itp_monitor import last_resort
+from itp_monitor.bootstrap import open_problem, open_services
+from itp_monitor.gui.dialogs import open_failed
 from itp_monitor.gui.main_window import TITLE, MainWindow
-from itp_monitor.storage.migrate import SchemaError
+from itp_monitor.services.container import Services
+from itp_monitor.services.errors import Failure
 
 READABLE_POINT_SIZE = 11
+# A save waits this long for another program's write lock, then the form retries on a
+# timer: the window never freezes behind a long import.
+APP_BUSY_TIMEOUT_MS = 250
 
 
 def make_application(argv: list[str]) -> QApplication:
@@ -33,16 +41,98 @@ def make_application(argv: list[str]) -> QApplication:
     return app
 
 
+class LastResortHook:
+    """sys.excepthook for the app: an exception nobody caught (PySide6 hands a slot's
+    exceptions here) is logged, and one short box says so, one box at a time; the app
+    keeps running."""
+
+    def __init__(self, log: Path | None = None) -> None:
+        self.log = log
+        self.box: QMessageBox | None = None
+
+    def __call__(
+        self,
+        kind: type[BaseException],
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        if error is None:
+            error = kind()
+        said = last_resort.report(error.with_traceback(trace), "what you were doing", self.log)
+        if self.box is not None:
+            return  # already telling them: this one is in the log
+        # No parent: the box outlives whichever window or form raised.
+        box = QMessageBox(QMessageBox.Icon.Warning, TITLE, _sentence(said.headline))
+        box.setObjectName("last_resort")
+        box.setInformativeText(_sentence(said.detail))
+        box.finished.connect(self._closed)
+        self.box = box
+        box.open()  # not exec(): no nested event loop inside the hook
+
+    def _closed(self) -> None:
+        if self.box is not None:
+            self.box.deleteLater()
+        self.box = None
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def open_for_app(db_option: str | None, parent: QWidget | None = None) -> Services | None:
+    """The services over the database, after asking what to do each time it cannot be
+    opened (another database, read-only, try again, or quit); None when they quit."""
+    option, read_only = db_option, False
+    while True:
+        try:
+            return open_services(option, busy_timeout_ms=APP_BUSY_TIMEOUT_MS, read_only=read_only)
+        except Exception as error:
+            problem = open_problem(option, error)
+            if problem is None:
+                raise
+        choice = open_failed.ask(
+            problem.what,
+            problem.where,
+            problem.advice,
+            may_read=problem.may_read and not read_only,
+            may_retry=problem.failure is Failure.BUSY,
+            parent=parent,
+        )
+        if choice is open_failed.Choice.QUIT:
+            return None
+        if choice is open_failed.Choice.RETRY:
+            continue
+        if choice is open_failed.Choice.READ_ONLY:
+            read_only = True
+            continue
+        near = problem.path.parent if problem.path is not None else None
+        chosen = open_failed.choose_database(parent, near)
+        if chosen:
+            option, read_only = chosen, False
+
+
 def run_app(db_option: str | None) -> int:
     app = make_application(sys.argv)
+    hook = LastResortHook()
+    previous, sys.excepthook = sys.excepthook, hook
     try:
-        services = open_services(db_option)
-    except SchemaError as e:
-        QMessageBox.critical(None, TITLE, str(e))
+        services = open_for_app(db_option)
+        if services is None:
+            return 1
+        try:
+            window = MainWindow(services)
+            window.show()
+            return app.exec()
+        finally:
+            services.db.dispose()
+    except Exception as error:  # before the window's event loop: nothing to return to
+        said = last_resort.report(error, "the app's start")
+        box = QMessageBox(QMessageBox.Icon.Critical, TITLE, _sentence(said.headline))
+        box.setInformativeText(_sentence(said.detail))
+        box.exec()
         return 1
-    window = MainWindow(services)
-    window.show()
-    try:
-        return app.exec()
     finally:
-        services.db.dispose()
+        sys.excepthook = previous

@@ -1,7 +1,7 @@
 """The `itp-monitor` command: opens the app, or runs a subcommand (docs/command-line.md).
 
-Exit codes: 0 success; 1 the input was refused (the message on stderr says
-what and where); 2 a usage error.
+Exit codes: 0 success; 1 the input was refused or the database cannot be used
+(the message on stderr says what and where); 2 a usage error.
 """
 
 from __future__ import annotations
@@ -13,20 +13,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from itp_monitor import __version__, flag_report, lab_report
-from itp_monitor.bootstrap import open_services
+from itp_monitor import __version__, flag_report, lab_report, last_resort
+from itp_monitor.bootstrap import open_problem, open_services
 from itp_monitor.domain.evaluation import evaluation_time
+from itp_monitor.domain.protocol import limits
 from itp_monitor.services.container import Services
+from itp_monitor.services.context import to_utc
 from itp_monitor.services.demo import DemoAlreadyLoaded
-from itp_monitor.services.errors import NotFound
+from itp_monitor.services.errors import Failure, NotFound, StorageFailure
 from itp_monitor.services.lab_files import FIELDS as LAB_FIELDS
 from itp_monitor.services.lab_files import UnreadableFile, factor_of
 from itp_monitor.services.lab_import import LabOptions
 from itp_monitor.services.record_file import FileRefused
-from itp_monitor.storage.database import ENV_VAR, resolve_location
+from itp_monitor.storage.database import ENV_VAR
+from itp_monitor.storage.failures import classify
 from itp_monitor.storage.migrate import SchemaError
+from itp_monitor.storage.sqlite import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_DEFAULT_MS
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -144,17 +148,28 @@ def _unit(text: str) -> str:
 
 def _moment(text: str) -> datetime:
     try:
-        return evaluation_time(text)
+        moment = evaluation_time(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a date (2026-11-01) or a local date and time (2026-11-01T08:00)"
         ) from None
+    earliest = limits().earliest_year
+    try:
+        to_utc(moment)  # the records are kept in UTC: near year 1 or 9999 there is none
+        in_range = moment.year >= earliest
+    except (ValueError, OverflowError):
+        in_range = False
+    if not in_range:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: give a date from {earliest}-01-01 on"
+        )
+    return moment
 
 
 def _import(services: Services, args: argparse.Namespace) -> int:
     outcome = services.exchange.import_file(args.file, merge=args.merge)
-    for note in outcome.notes:
-        print(f"note: {note}", file=sys.stderr)
+    for note in outcome.notes:  # saved, but unusual: said so that someone looks
+        print(f"note: {note}")
     parts = []
     if outcome.created:
         parts.append(f"{len(outcome.created)} new ({', '.join(outcome.created)})")
@@ -269,47 +284,90 @@ COMMANDS = {
 }
 
 
-def cannot_open_message(db_option: str | None, error: BaseException) -> str:
-    """One line a ward's staff (or their IT) can act on, instead of a traceback."""
-    where = resolve_location(db_option).describe()
-    if isinstance(error, ModuleNotFoundError):
-        return (
-            f"cannot use the database {where}: its driver '{error.name}' is not installed "
-            "in the app's environment"
-        )
-    detail = getattr(error, "orig", None) or error
-    first_line = (
-        str(detail).strip().splitlines()[0] if str(detail).strip() else type(detail).__name__
-    )
-    return f"cannot use the database {where}: {first_line}"
+# How long a command's write waits for another program's write lock before it gives up.
+BUSY_TIMEOUT_MS = BUSY_TIMEOUT_DEFAULT_MS
+# Commands that only read: they never create a database, and read a read-only one.
+READING_COMMANDS = frozenset(
+    {"export", "flags", "report", "export-csv", "export-series", "export-fhir"}
+)
+
+
+def only_reads(args: argparse.Namespace) -> bool:
+    return args.command in READING_COMMANDS or (args.command == "import-labs" and not args.yes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command. Whatever happens, a person sees a line or two, never a traceback:
+    anything unforeseen is logged (last_resort) and named by the log file, exit 1."""
     args = build_parser().parse_args(argv)  # exits 2 on a usage error
     if args.command is None:
+        return _open_app(args.db)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print(
+            f"itp-monitor {args.command}: interrupted; what was not finished was not saved",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    except Exception as error:
+        said = last_resort.report(error, f"the {args.command} command")
+        print(f"itp-monitor {args.command}: {said.line()}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _open_app(db_option: str | None) -> int:
+    try:
         from itp_monitor.app import run_app
 
-        return run_app(args.db)
-    try:
-        services = open_services(args.db)
-    except SchemaError as e:
-        print(f"itp-monitor: {e}", file=sys.stderr)
+        return run_app(db_option)
+    except Exception as error:  # before the app's own handler is up: Qt's libraries missing
+        print(f"itp-monitor: {last_resort.report(error, 'the app').line()}", file=sys.stderr)
         return EXIT_REFUSED
-    except (DBAPIError, OSError, ModuleNotFoundError) as e:
-        print(f"itp-monitor: {cannot_open_message(args.db, e)}", file=sys.stderr)
+
+
+def _open(args: argparse.Namespace) -> Services:
+    reads = only_reads(args)
+    try:
+        return open_services(args.db, busy_timeout_ms=BUSY_TIMEOUT_MS, create=not reads)
+    except StorageFailure as e:
+        if not reads or e.failure not in (Failure.READ_ONLY, Failure.FULL):
+            raise
+    # Reading needs no write: a read-only file, or one on a full disk, can still be read.
+    return open_services(args.db, busy_timeout_ms=BUSY_TIMEOUT_MS, create=False, read_only=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    command = f"itp-monitor {args.command}"
+    try:
+        services = _open(args)
+    except (StorageFailure, SchemaError, DBAPIError, ArgumentError, OSError, ImportError) as e:
+        problem = open_problem(args.db, e)
+        if problem is None:
+            raise
+        print(f"{command}: {problem.line()}", file=sys.stderr)
         return EXIT_REFUSED
     try:
         return COMMANDS[args.command](services, args)
     except FileRefused as e:
-        print(f"itp-monitor {args.command}: refused, nothing was saved:", file=sys.stderr)
-        for problem in e.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print(f"{command}: refused, nothing was saved:", file=sys.stderr)
+        for problem_text in e.problems:
+            print(f"  {problem_text}", file=sys.stderr)
         return EXIT_REFUSED
     except (NotFound, DemoAlreadyLoaded) as e:
-        print(f"itp-monitor {args.command}: {e}", file=sys.stderr)
+        print(f"{command}: {e}", file=sys.stderr)
         return EXIT_REFUSED
-    except OSError as e:
-        print(f"itp-monitor {args.command}: {e.strerror or e}: {e.filename or ''}", file=sys.stderr)
+    except StorageFailure as e:
+        unsaved = "" if only_reads(args) else "; nothing was saved"
+        print(f"{command}: {e.failure.words} ({e.where}); {e.advice}{unsaved}", file=sys.stderr)
+        return EXIT_REFUSED
+    except OSError as e:  # the file named on the command line: absent, unwritable, disk full
+        failure = classify(e)
+        if failure is Failure.FULL:  # a write fails without naming its file: name it
+            name = e.filename or getattr(args, "file", "")
+            print(f"{command}: {name}: {failure.words}; {failure.advice}", file=sys.stderr)
+        else:
+            print(f"{command}: {e.strerror or e}: {e.filename or ''}", file=sys.stderr)
         return EXIT_REFUSED
     finally:
         services.db.dispose()

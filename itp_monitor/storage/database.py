@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
@@ -13,7 +14,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from itp_monitor.storage import sqlite
-from itp_monitor.storage.failures import translated
+from itp_monitor.storage.failures import (
+    Failure,
+    NoDatabase,
+    StorageFailure,
+    disk_nearly_full,
+    translated,
+)
 
 ENV_VAR = "ITP_MONITOR_DB"
 APP_NAME = "itp-monitor"
@@ -26,11 +33,19 @@ class Location:
 
     url: str
     path: Path | None
+    read_only: bool = False  # opened only to read: the window title says so
 
-    def describe(self) -> str:
+    def name(self) -> str:
+        """The file, or the URL without its password."""
         if self.path is not None:
             return str(self.path)
         return make_url(self.url).render_as_string(hide_password=True)
+
+    def describe(self) -> str:
+        return f"{self.name()} (read-only)" if self.read_only else self.name()
+
+    def reading_only(self) -> Location:
+        return replace(self, read_only=True)
 
 
 def default_path() -> Path:
@@ -55,21 +70,72 @@ def resolve_location(given: str | None, environ: Mapping[str, str] = os.environ)
     return Location(url=f"sqlite:///{path}", path=path)
 
 
+def _writable(path: Path) -> bool:
+    """Whether this account can write the SQLite file and the WAL beside it.
+
+    A read-only mount answers no here even for root, who ignores permissions.
+    """
+    if not os.access(path, os.W_OK):
+        return False
+    wal = sqlite.wal_path(path)
+    return os.access(path.parent, os.W_OK) or (wal.exists() and os.access(wal, os.W_OK))
+
+
+def check_file(location: Location, where: str, *, create: bool) -> None:
+    """Refuses, before SQLite is asked, a file that cannot be the database as asked.
+
+    A folder; a missing file when it may not be created (or is to be read only);
+    an unreadable file; a file that cannot be written unless only reading. A missing
+    file that may be created gets its folders here.
+    """
+    path = location.path
+    if path is None:
+        return
+    if path.is_dir():
+        raise StorageFailure(Failure.FOLDER, where)
+    if not path.exists():
+        if location.read_only or not create:
+            raise NoDatabase(where)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            full = error.errno in (errno.ENOSPC, errno.EDQUOT) or disk_nearly_full(path.parent)
+            raise StorageFailure(Failure.FULL if full else Failure.CANNOT_OPEN, where) from error
+        return
+    if not os.access(path, os.R_OK):
+        raise StorageFailure(Failure.CANNOT_OPEN, where)
+    if not create and path.stat().st_size == 0:
+        raise NoDatabase(where)  # an empty file is none yet; opening it would write a header
+    if not location.read_only and not _writable(path):
+        raise StorageFailure(Failure.READ_ONLY, where)
+
+
 class Database:
     """An engine with the project's connection rules, and sessions for reading and writing."""
 
-    def __init__(self, location: Location, busy_timeout_ms: int = sqlite.BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self,
+        location: Location,
+        busy_timeout_ms: int = sqlite.BUSY_TIMEOUT_MS,
+        *,
+        create: bool = True,
+    ) -> None:
+        """Raises StorageFailure (NoDatabase when `create` is off and there is no file)
+        for a file that cannot be used as asked; nothing is created then."""
         self.location = location
-        self.where = location.describe()
+        self.where = location.name()
+        self.folder = location.path.parent if location.path is not None else None
         url = make_url(location.url)
         self.is_sqlite = url.get_backend_name() == "sqlite"
         if self.is_sqlite:
-            if location.path is not None:
-                location.path.parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(
-                url, connect_args=sqlite.connect_args(busy_timeout_ms)
-            )
-            sqlite.configure(self.engine, busy_timeout_ms)
+            check_file(location, self.where, create=create)
+            if location.read_only and location.path is not None:
+                self.engine: Engine = create_engine(
+                    url, creator=sqlite.read_only_connector(location.path, busy_timeout_ms)
+                )
+            else:
+                self.engine = create_engine(url, connect_args=sqlite.connect_args(busy_timeout_ms))
+            sqlite.configure(self.engine, busy_timeout_ms, read_only=location.read_only)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
@@ -83,7 +149,7 @@ class Database:
 
         A failure of the file (damaged, unreadable) raises StorageFailure.
         """
-        with translated(self.where), self._reader() as session:
+        with self.failures(), self._reader() as session:
             yield session
 
     @contextmanager
@@ -94,8 +160,12 @@ class Database:
         lock held past the busy timeout raises DatabaseBusy; a full disk or a read-only
         file, StorageFailure.
         """
-        with translated(self.where), self._writer.begin() as session:
+        with self.failures(), self._writer.begin() as session:
             yield session
+
+    def failures(self) -> AbstractContextManager[None]:
+        """Turns the driver's errors about this database into StorageFailure."""
+        return translated(self.where, self.folder)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -8,10 +8,12 @@ write session goes through `translated`, so callers catch these and nothing else
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
@@ -26,6 +28,8 @@ class Failure(StrEnum):
     DAMAGED = "damaged"
     CANNOT_OPEN = "cannot_open"
     IO = "io"
+    FOLDER = "folder"
+    MISSING = "missing"
 
     @property
     def words(self) -> str:
@@ -44,6 +48,8 @@ _WORDS = {
     Failure.DAMAGED: "the database file is damaged",
     Failure.CANNOT_OPEN: "the database file cannot be opened",
     Failure.IO: "the disk could not be read or written",
+    Failure.FOLDER: "this is a folder, not a database file",
+    Failure.MISSING: "there is no database there",
 }
 _ADVICE = {
     Failure.BUSY: "wait for it to finish and try again",
@@ -53,6 +59,8 @@ _ADVICE = {
     Failure.DAMAGED: "stop using it and ask for the last backup to be restored",
     Failure.CANNOT_OPEN: "check that the folder exists and that you may write to it",
     Failure.IO: "check the disk (or the network share) and try again",
+    Failure.FOLDER: "give the path of a database file inside it (a new name creates one)",
+    Failure.MISSING: "check the path, or create the database with the demo or import command",
 }
 
 # SQLite's primary result codes (the low byte of the extended code).
@@ -89,6 +97,13 @@ class StorageFailure(Exception):
         return self.failure.advice
 
 
+class NoDatabase(StorageFailure):
+    """A command that only reads was pointed at a database that does not exist."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(Failure.MISSING, where)
+
+
 class DatabaseBusy(StorageFailure):
     """Another program holds the write lock longer than this session would wait."""
 
@@ -123,24 +138,52 @@ def classify(error: BaseException) -> Failure | None:
     return None
 
 
-def as_failure(error: BaseException, where: str) -> StorageFailure | None:
+# SQLite reports a full disk as SQLITE_FULL only when a write to the database or its
+# journal fails; growing the shared-memory file (-shm) on a full disk is an I/O error.
+# Below this much free space in the database's folder, an I/O error is the full disk.
+LOW_SPACE_BYTES = 1 << 20
+
+
+def disk_nearly_full(folder: Path) -> bool:
+    """Whether the disk holding `folder` (or its nearest existing parent) is all but full."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            try:
+                return shutil.disk_usage(candidate).free < LOW_SPACE_BYTES
+            except OSError:
+                return False
+    return False
+
+
+def as_failure(
+    error: BaseException, where: str, folder: Path | None = None
+) -> StorageFailure | None:
     failure = classify(error)
     if failure is None:
         return None
+    if (
+        failure in (Failure.IO, Failure.CANNOT_OPEN)
+        and folder is not None
+        and disk_nearly_full(folder)
+    ):
+        failure = Failure.FULL
     if failure is Failure.BUSY:
         return DatabaseBusy(where)
     return StorageFailure(failure, where)
 
 
 @contextmanager
-def translated(where: str) -> Iterator[None]:
-    """Turns the driver's errors about the file into StorageFailure; others pass through."""
+def translated(where: str, folder: Path | None = None) -> Iterator[None]:
+    """Turns the driver's errors about the file into StorageFailure; others pass through.
+
+    `folder` is the database file's folder, where a full disk is looked for.
+    """
     try:
         yield
     except StorageFailure:
         raise
     except (DBAPIError, sqlite3.Error, OSError) as error:
-        failure = as_failure(error, where)
+        failure = as_failure(error, where, folder)
         if failure is None:
             raise
         raise failure from error

@@ -17,6 +17,7 @@ from sqlalchemy import inspect, text
 from itp_monitor.packaged import data_dir
 from itp_monitor.storage import sqlite
 from itp_monitor.storage.database import Database
+from itp_monitor.storage.failures import NoDatabase
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -37,6 +38,10 @@ class DatabaseTooNew(SchemaError):
 
 class NotAnItpDatabase(SchemaError):
     pass
+
+
+class ReadOnlyNeedsSetUp(SchemaError):
+    """An empty or older database opened read-only: it cannot be set up or upgraded."""
 
 
 @dataclass(frozen=True)
@@ -106,15 +111,25 @@ def backup_path(db: Database, revision: str, now: datetime) -> Path | None:
     return path.with_name(f"{path.stem}.before-upgrade-from-{revision}-{stamp}{path.suffix}")
 
 
-def migrate(db: Database, now: Callable[[], datetime] = datetime.now) -> MigrationOutcome:
+def migrate(
+    db: Database, now: Callable[[], datetime] = datetime.now, *, create: bool = True
+) -> MigrationOutcome:
     """Creates a new database at the newest schema, or backs an older one up and upgrades it.
 
     Refuses, leaving the database untouched, one that is newer than the app or
-    is not an ITP Monitor database.
+    is not an ITP Monitor database (SchemaError), and an empty one unless `create`
+    (NoDatabase). A full disk, a damaged or read-only file raise StorageFailure.
     """
+    with db.failures():
+        return _migrate(db, now, create)
+
+
+def _migrate(db: Database, now: Callable[[], datetime], create: bool) -> MigrationOutcome:
     stored = stored_revisions(db)
     if stored == (HEAD_REVISION,):
         return MigrationOutcome(before=HEAD_REVISION, after=HEAD_REVISION, backup=None)
+    if stored is None and not create:
+        raise NoDatabase(db.where)  # an empty file, as good as none: a read must not set it up
     scripts = script_directory()
     known = {rev.revision for rev in scripts.walk_revisions()}
     unknown = [rev for rev in stored or () if rev not in known]
@@ -124,6 +139,14 @@ def migrate(db: Database, now: Callable[[], datetime] = datetime.now) -> Migrati
             f"(schema {', '.join(unknown)}; "
             f"this version knows up to {scripts.get_current_head()}). "
             "Use the newer version of the app. Nothing was changed."
+        )
+    if db.location.read_only:
+        raise ReadOnlyNeedsSetUp(
+            f"{db.where} "
+            + ("is empty" if stored is None else "was written by an earlier version")
+            + " and must be set up by this version before use, which cannot be done "
+            "while it is open read-only. Open it once where it can be written. "
+            "Nothing was changed."
         )
     before = stored[0] if stored else None
     saved: Path | None = None

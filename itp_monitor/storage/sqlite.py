@@ -13,7 +13,7 @@ which under WAL never wait for a writer.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,14 +32,19 @@ CONNECTION_PRAGMAS = {
 }
 
 
-def configure(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+def configure(
+    engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, read_only: bool = False
+) -> None:
     """Installs the connection settings and transaction control on an SQLite engine.
 
     `busy_timeout_ms` is how long a write waits for another program's write lock: the
     command line waits the full default; the app waits briefly and retries on a timer,
-    so that its window never freezes behind a long import.
+    so that its window never freezes behind a long import. A read-only connection
+    leaves the journal mode as the file has it (setting it would be a write).
     """
     pragmas = {**CONNECTION_PRAGMAS, "busy_timeout": str(busy_timeout_ms)}
+    if read_only:
+        del pragmas["journal_mode"]
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -55,6 +60,41 @@ def configure(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
 
 def connect_args(busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> dict[str, Any]:
     return {"timeout": busy_timeout_ms / 1000}
+
+
+def wal_path(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def read_only_connector(path: Path, busy_timeout_ms: int) -> Callable[[], sqlite3.Connection]:
+    """Connections that can only read the file, for a database on a read-only disk or share.
+
+    SQLite reads a WAL database read-only (`mode=ro`) only when its -shm and -wal
+    files exist or can be made; on a read-only mount after a clean close neither is
+    true, and opening fails. Then, and only when no WAL content is waiting (with it,
+    `immutable` would silently skip the latest saves), the file is opened `immutable`:
+    with no WAL beside it, no program is writing it (a writer keeps its WAL open).
+    """
+    uri = path.as_uri()  # percent-encodes '?', '#' and spaces in the path
+    timeout = busy_timeout_ms / 1000
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            f"{uri}?mode=ro", uri=True, timeout=timeout, check_same_thread=False
+        )
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return connection
+        except sqlite3.OperationalError:
+            connection.close()
+            wal = wal_path(path)
+            if wal.exists() and wal.stat().st_size > 0:
+                raise
+        return sqlite3.connect(
+            f"{uri}?immutable=1", uri=True, timeout=timeout, check_same_thread=False
+        )
+
+    return connect
 
 
 def driver_connection(connection: Connection) -> sqlite3.Connection:

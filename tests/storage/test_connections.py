@@ -10,10 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
+from disks import checkpoint, leave_wal_behind, read_only
 from sqlalchemy import text
 
 from itp_monitor.services.results import PatientInfo
-from itp_monitor.storage.database import Database
+from itp_monitor.storage.database import Database, resolve_location
+from itp_monitor.storage.failures import Failure, StorageFailure
+from itp_monitor.storage.migrate import ReadOnlyNeedsSetUp, migrate, upgrade
 
 
 def test_every_connection_reads_back_the_required_settings(db: Database) -> None:
@@ -90,7 +93,8 @@ WRITER = textwrap.dedent(
     while not go.exists():
         time.sleep(0.005)
     for i in range(first, first + 500):
-        count = PlateletCount(now - timedelta(minutes=i), float(i % 1500), "lab")
+        # Steady counts (100 to 149): none is a slip the service would ask to confirm.
+        count = PlateletCount(now - timedelta(minutes=i), float(100 + i % 50), "lab")
         services.records.record(patient_id, count)
     """
 )
@@ -120,3 +124,100 @@ def test_two_processes_writing_500_counts_each_at_once_keep_all_1000(
         ).all()
     assert counts == 1000
     assert dict(audited) == {"writer0": 500, "writer500": 500}
+
+
+# --- read-only: a database on a read-only disk or share ------------------------------------
+
+
+def _add_patient(services_db: Database, mrn: str) -> None:
+    with services_db.writing() as session:
+        session.execute(
+            text(
+                "INSERT INTO patients (mrn, name, edd, archived, created_at_utc, created_by) "
+                "VALUES (:mrn, 'Test Patient', '2027-01-10', 0, '2026-11-25 12:00:00', 'x')"
+            ),
+            {"mrn": mrn},
+        )
+
+
+def _mrns(db: Database) -> list[str]:
+    with db.reading() as session:
+        return list(session.execute(text("SELECT mrn FROM patients ORDER BY mrn")).scalars())
+
+
+@pytest.mark.parametrize("wal", ["closed cleanly", "with saves still in the WAL"])
+def test_a_read_only_disk_is_read_whole_and_a_write_fails_in_the_read_only_words(
+    db_path: Path, tmp_path: Path, wal: str
+) -> None:
+    """On a read-only mount SQLite can make no -shm or -wal: after a clean close it opens
+    the file immutable, with a WAL left by a crash it reads through it (tests/disks.py)."""
+    writer = Database(resolve_location(str(db_path)))
+    _add_patient(writer, "A1")
+    writer.dispose()
+    checkpoint(db_path)
+    if wal != "closed cleanly":
+        leave_wal_behind(
+            db_path,
+            "import sys\nfrom sqlalchemy import text\n"
+            "from itp_monitor.storage.database import Database, resolve_location\n"
+            "db = Database(resolve_location(sys.argv[1]))\n"
+            "with db.writing() as s:\n"
+            '    s.execute(text("INSERT INTO patients (mrn, name, edd, archived, created_at_utc,'
+            " created_by) VALUES ('A2', 'In The Wal', '2027-01-10', 0, '2026-11-25', 'x')\"))\n",
+        )
+    with read_only(db_path.parent) as view:
+        path = view / db_path.name
+        reader = Database(resolve_location(str(path)).reading_only())
+        try:
+            assert _mrns(reader) == (["A1"] if wal == "closed cleanly" else ["A1", "A2"])
+            with pytest.raises(StorageFailure) as refused:
+                _add_patient(reader, "B1")
+            assert refused.value.failure is Failure.READ_ONLY
+            assert str(refused.value) == f"the database is read-only ({path})"
+        finally:
+            reader.dispose()
+
+
+def test_opened_normally_a_read_only_disk_is_refused_before_anything_is_tried(
+    db_path: Path,
+) -> None:
+    with read_only(db_path.parent) as view, pytest.raises(StorageFailure) as refused:
+        Database(resolve_location(str(view / db_path.name)))
+    assert refused.value.failure is Failure.READ_ONLY
+
+
+def test_read_only_where_others_may_write_sees_their_latest_saves(db_path: Path) -> None:
+    """In a folder others can write, read-only is SQLite's mode=ro, never `immutable`,
+    which would go on showing the file as it was when opened."""
+    reader = Database(resolve_location(str(db_path)).reading_only())
+    writer = Database(resolve_location(str(db_path)))
+    try:
+        assert _mrns(reader) == []
+        _add_patient(writer, "A1")
+        assert _mrns(reader) == ["A1"]
+        with pytest.raises(StorageFailure):
+            _add_patient(reader, "B1")
+    finally:
+        reader.dispose()
+        writer.dispose()
+
+
+@pytest.mark.parametrize("state", ["empty", "older"])
+def test_a_database_opened_read_only_is_never_set_up_or_upgraded(
+    tmp_path: Path, state: str
+) -> None:
+    path = tmp_path / "w.sqlite"
+    if state == "empty":
+        path.touch()
+    else:
+        older = Database(resolve_location(str(path)))
+        upgrade(older, "0003_covering_indexes")
+        older.dispose()
+    before = path.read_bytes()
+    reader = Database(resolve_location(str(path)).reading_only())
+    try:
+        with pytest.raises(ReadOnlyNeedsSetUp, match="cannot be done while it is open read-only"):
+            migrate(reader)
+    finally:
+        reader.dispose()
+    assert path.read_bytes() == before
