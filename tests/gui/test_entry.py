@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from gui_driver import answering, board_row, choose, enter, open_window, press, type_into
 from helpers import NOW
-from PySide6.QtWidgets import QCheckBox, QDialog, QLabel
+from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from itp_monitor.domain.flags import FlagCode
@@ -215,3 +215,24 @@ def test_escape_cancels_and_saves_nothing(qtbot: QtBot, window: MainWindow) -> N
     with answering(fill):
         press(qtbot, window, "Ctrl+1")
     assert rows(window, PlateletCount) == []
+
+
+def test_a_new_patients_edd_starts_empty_and_enter_does_not_save_her_at_term(
+    qtbot: QtBot, window: MainWindow, services: Services
+) -> None:
+    window.show_board()
+    seen: dict[str, object] = {}
+
+    def fill(dialog: QDialog) -> None:
+        seen["edd"] = dialog.findChild(QLineEdit, "edd").text()
+        type_into(qtbot, dialog, "mrn", "N9")
+        type_into(qtbot, dialog, "name", "Nadia Sund")
+        enter(qtbot, dialog)
+        seen["message"] = dialog.findChild(QLabel, "edd_message").text()
+        seen["open"] = dialog.isVisible()
+        dialog.reject()
+
+    with answering(fill):
+        press(qtbot, window.board, "Ctrl+N")
+    assert seen == {"edd": "", "message": "is missing", "open": True}
+    assert services.patients.find("N9") is None

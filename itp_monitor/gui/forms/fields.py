@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, QTime
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDateEdit,
-    QDateTimeEdit,
-    QHBoxLayout,
-    QLineEdit,
-    QWidget,
+from PySide6.QtCore import QLocale
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
+
+from itp_monitor.gui.forms.typed_time import (
+    DATE_EXAMPLES,
+    MOMENT_EXAMPLES,
+    DateOrder,
+    Reading,
+    Unreadable,
+    as_typed,
+    read_date,
+    read_moment,
 )
 
-DATETIME_FORMAT = "dd MMM yyyy HH:mm"
-DATE_FORMAT = "dd MMM yyyy"
+__all__ = ["Field", "FieldSpec", "Unreadable", "locale_order"]
 
-
-class Unreadable(ValueError):
-    """What was typed cannot be read as this field's kind of value."""
+MOMENT_KINDS = ("datetime", "optional_datetime")
+DATE_KINDS = ("date", "optional_date")
+HINTS = {"datetime": "e.g. t 0800 or 15/03/2027 08:00", "date": "e.g. 15/03/2027 or 15mar2027"}
+LONGEST_READING = "Wed 30 September 2027, 08:00"  # a reading fits on one line beside its field
+HINT_STYLE = "color: palette(placeholder-text);"
+PROBLEM_STYLE = "color: #B03A00;"  # the dialog's error colour
 
 
 @dataclass
@@ -36,100 +43,125 @@ class FieldSpec:
     placeholder: str = ""
 
 
-def to_qdatetime(moment: datetime) -> QDateTime:
-    return QDateTime(
-        QDate(moment.year, moment.month, moment.day), QTime(moment.hour, moment.minute)
-    )
-
-
-def from_qdatetime(q: QDateTime) -> datetime:
-    d, t = q.date(), q.time()
-    return datetime(d.year(), d.month(), d.day(), t.hour(), t.minute())
+def locale_order(locale: QLocale | None = None) -> DateOrder:
+    """Month first where the locale writes dates so (en_US: M/d/yy); day first elsewhere,
+    also where the year comes first (zh_CN: yyyy/M/d), whose staff type a year-last date
+    the international way."""
+    pattern = (locale or QLocale()).dateFormat(QLocale.FormatType.ShortFormat)
+    day, month, year = pattern.find("d"), pattern.find("M"), pattern.find("y")
+    year_first = 0 <= year < min(day, month)
+    return DateOrder.MONTH_FIRST if 0 <= month < day and not year_first else DateOrder.DAY_FIRST
 
 
 class Field:
-    """A widget for one FieldSpec, with value() and set_value()."""
+    """A widget for one FieldSpec, with value() and set_value().
 
-    def __init__(self, spec: FieldSpec) -> None:
+    Dates and times are one line each, read as staff type them (typed_time), with the
+    reading shown beside the line: Tab goes to the next field, never to a section of it.
+    """
+
+    def __init__(
+        self,
+        spec: FieldSpec,
+        clock: Callable[[], datetime] = datetime.now,
+        order: DateOrder | None = None,
+    ) -> None:
         self.spec = spec
+        self.clock = clock
+        self.order = order if order is not None else locale_order()
+        self.reading: QLabel | None = None
+        self.on_reading: Callable[[], None] | None = None  # the dialog, to grow to fit it
         self.widget: QWidget = self._make()
-        self.widget.setObjectName(spec.name)
+        self.edit.setObjectName(spec.name)
+        if self.widget is not self.edit:
+            self.widget.setObjectName(f"{spec.name}_field")
+
+    @property
+    def is_time(self) -> bool:
+        return self.spec.kind in MOMENT_KINDS or self.spec.kind in DATE_KINDS
 
     def _make(self) -> QWidget:
         kind = self.spec.kind
-        if kind in ("datetime", "optional_datetime"):
-            self.edit = QDateTimeEdit()
-            self.edit.setCalendarPopup(True)
-            self.edit.setDisplayFormat(DATETIME_FORMAT)
-        elif kind in ("date", "optional_date"):
-            self.edit = QDateEdit()
-            self.edit.setCalendarPopup(True)
-            self.edit.setDisplayFormat(DATE_FORMAT)
-        elif kind == "choice":
-            self.edit = QComboBox()
+        if kind == "choice":
+            self.edit: QLineEdit | QComboBox = QComboBox()
             for shown, value in self.spec.choices:
                 self.edit.addItem(shown, value)
-        else:
-            self.edit = QLineEdit()
-            self.edit.setPlaceholderText(self.spec.placeholder)
-        if kind.startswith("optional_"):
-            self.enabled = QCheckBox()
-            self.enabled.setToolTip("Tick to give a value")
-            self.enabled.toggled.connect(self.edit.setEnabled)
-            self.edit.setEnabled(False)
-            box = QWidget()
-            row = QHBoxLayout(box)
-            row.setContentsMargins(0, 0, 0, 0)
-            row.addWidget(self.enabled)
-            row.addWidget(self.edit, 1)
-            return box
-        return self.edit
+            return self.edit
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(self.spec.placeholder)
+        if not self.is_time:
+            return self.edit
+        examples = MOMENT_EXAMPLES if kind in MOMENT_KINDS else DATE_EXAMPLES
+        self.edit.setToolTip(f"Type e.g. {examples}")
+        self.edit.setMinimumWidth(self.edit.fontMetrics().horizontalAdvance("0" * 18))
+        self.edit.setMaxLength(60)
+        self.reading = QLabel()
+        self.reading.setObjectName(f"{self.spec.name}_reading")
+        self.reading.setWordWrap(True)  # a remark or a problem wraps; the dialog grows
+        self.reading.setMinimumWidth(
+            self.reading.fontMetrics().horizontalAdvance(LONGEST_READING) + 8
+        )
+        self.edit.textChanged.connect(lambda _text: self.show_reading(finished=False))
+        self.edit.editingFinished.connect(lambda: self.show_reading(finished=True))
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit)
+        row.addWidget(self.reading, 1)
+        self.show_reading(finished=False)
+        return box
+
+    def show_reading(self, *, finished: bool) -> None:
+        """Beside a date or time: how it was read; while typing, what may be typed; once
+        the field is left, what is wrong with it."""
+        if self.reading is None:
+            return
+        text = self.edit.text().strip() if isinstance(self.edit, QLineEdit) else ""
+        hint = HINTS["datetime" if self.spec.kind in MOMENT_KINDS else "date"]
+        style, shown = HINT_STYLE, hint
+        if text:
+            try:
+                style, shown = "", self._read(text).words()
+            except Unreadable as e:
+                if finished:
+                    style, shown = PROBLEM_STYLE, str(e)
+        self.reading.setStyleSheet(style)
+        self.reading.setText(shown)
+        if self.on_reading is not None:
+            self.on_reading()
+
+    def _read(self, text: str) -> Reading:
+        if self.spec.kind in MOMENT_KINDS:
+            return read_moment(text, self.clock(), self.order)
+        return read_date(text, self.clock().date(), self.order)
 
     def focus_widget(self) -> QWidget:
-        return self.enabled if self.spec.kind.startswith("optional_") else self.edit
+        return self.edit
 
     def set_value(self, value: Any) -> None:
-        kind = self.spec.kind
-        if kind.startswith("optional_"):
-            self.enabled.setChecked(value is not None)
-        if value is None:
-            if isinstance(self.edit, QLineEdit):
-                self.edit.setText("")
-            elif isinstance(self.edit, QComboBox):
-                self.edit.setCurrentIndex(max(self.edit.findData(None), 0))
+        if isinstance(self.edit, QComboBox):
+            index = self.edit.findData(value)
+            self.edit.setCurrentIndex(index if index >= 0 else max(self.edit.findData(None), 0))
             return
-        if kind in ("datetime", "optional_datetime"):
-            assert isinstance(self.edit, QDateTimeEdit)
-            self.edit.setDateTime(to_qdatetime(value))
-        elif kind in ("date", "optional_date"):
-            assert isinstance(self.edit, QDateTimeEdit)  # QDateEdit is a QDateTimeEdit
-            self.edit.setDate(QDate(value.year, value.month, value.day))
-        elif kind == "choice":
-            assert isinstance(self.edit, QComboBox)
-            self.edit.setCurrentIndex(self.edit.findData(value))
+        if value is None:
+            self.edit.setText("")
+        elif self.spec.kind in MOMENT_KINDS:
+            self.edit.setText(as_typed(value))
+        elif self.spec.kind in DATE_KINDS:
+            self.edit.setText(as_typed(value if type(value) is date else value.date()))
         else:
-            assert isinstance(self.edit, QLineEdit)
             self.edit.setText(_shown(value))
 
     def value(self) -> Any:
         """The value typed, None if left empty; Unreadable says what is wrong."""
-        kind = self.spec.kind
-        if kind.startswith("optional_") and not self.enabled.isChecked():
-            return None
-        if kind in ("datetime", "optional_datetime"):
-            assert isinstance(self.edit, QDateTimeEdit)
-            return from_qdatetime(self.edit.dateTime())
-        if kind in ("date", "optional_date"):
-            assert isinstance(self.edit, QDateTimeEdit)
-            q = self.edit.date()
-            return date(q.year(), q.month(), q.day())
-        if kind == "choice":
-            assert isinstance(self.edit, QComboBox)
+        if isinstance(self.edit, QComboBox):
             return self.edit.currentData()
-        assert isinstance(self.edit, QLineEdit)
         text = self.edit.text().strip()
         if not text:
             return None
+        kind = self.spec.kind
+        if self.is_time:
+            return self._read(text).value
         if kind == "number":
             return _number(text)
         if kind == "whole":
@@ -140,13 +172,17 @@ class Field:
         return text
 
 
+_NUMBER = re.compile(r"^[0-9]*\.?[0-9]+$", re.ASCII)
+
+
 def _number(text: str) -> float:
+    """Digits 0-9 with at most one decimal point, as in 'Reading values safely': no
+    exponent (1e2), underscore (1_000), sign or other digits (１２), never a guess."""
     if "," in text:
         raise Unreadable(f"{text!r}: write decimals with a point (31.5) and no thousands commas")
-    try:
-        return float(text)
-    except ValueError:
-        raise Unreadable(f"{text!r} is not a number") from None
+    if not _NUMBER.match(text):
+        raise Unreadable(f"{text!r} is not a number: type the digits 0–9, e.g. 42 or 31.5")
+    return float(text)
 
 
 def _shown(value: Any) -> str:

@@ -30,6 +30,8 @@ from itp_monitor.domain.vocab import (
     WhoBleedingGrade,
 )
 from itp_monitor.gui.forms.fields import FieldSpec
+from itp_monitor.gui.forms.typed_time import as_typed
+from itp_monitor.services.results import Stored
 
 COUNT_SOURCES = [
     ("laboratory", "lab"),
@@ -39,7 +41,7 @@ COUNT_SOURCES = [
 
 
 def _choices(enum: Any, optional: str | None = None) -> list[tuple[str, Any]]:
-    items = [(m.value.replace("_", " "), m.value) for m in enum]
+    items = [(getattr(m, "label", m.value.replace("_", " ")), m.value) for m in enum]
     return [(optional, None), *items] if optional else items
 
 
@@ -113,7 +115,7 @@ FORMS: dict[type, FormKind] = {
         [
             FieldSpec("kind", "Treatment", "choice", choices=_choices(TreatmentKind)),
             FieldSpec("started_at", "Started", "datetime"),
-            FieldSpec("ended_at", "Ended (untick: ongoing)", "optional_datetime", required=False),
+            FieldSpec("ended_at", "Ended (empty: ongoing)", "optional_datetime", required=False),
             FieldSpec("dose", "Dose", "text", required=False, placeholder="e.g. 20 mg daily"),
             FieldSpec("notes", "Notes", "text", required=False),
         ],
@@ -220,6 +222,33 @@ def injection_note(values: dict[str, Any]) -> dict[str, str]:
     if dose and weight:
         return {"dose_units": f"= {dose / weight:.0f} U/kg at {fmt_number(weight)} kg"}
     return {"dose_units": ""}
+
+
+_VALUE_WORDS: dict[type, Callable[[Any], str]] = {
+    PlateletCount: lambda r: f"{fmt_number(r.value)} ×10⁹/L",
+    Injection: lambda r: f"{fmt_number(r.dose_units)} U",
+    BleedingAssessment: lambda r: f"WHO grade {r.who_grade}",
+    Treatment: lambda r: " ".join(filter(None, [TreatmentKind(r.kind).label, r.dose])),
+    Delivery: lambda r: DeliveryMode(r.mode).label,
+    NeonatalCount: lambda r: f"{fmt_number(r.value)} ×10⁹/L",
+    AdverseEvent: lambda r: _shortened(r.description),
+}
+SHORT_TEXT = 60
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= SHORT_TEXT else text[: SHORT_TEXT - 1].rstrip() + "…"
+
+
+def naming(stored: Stored[Any]) -> str:
+    """'platelet count of 12 Nov 2026 08:00, 45 ×10⁹/L, entered by nurse.li': which record,
+    in the words on the screen, so a question about it cannot be taken for its neighbour."""
+    record = stored.record
+    title = in_sentence(FORMS[type(record)].title)
+    return (
+        f"{title} of {as_typed(record.at)}, {_VALUE_WORDS[type(record)](record)}, "
+        f"entered by {stored.entered_by}"
+    )
 
 
 LIVE_NOTES: dict[type, Callable[[dict[str, Any]], dict[str, str]]] = {Injection: injection_note}

@@ -13,7 +13,9 @@ Index = QModelIndex | QPersistentModelIndex
 def sortable(value: Any) -> Any:
     """A value Qt's sort proxy can compare: it cannot compare Python datetimes or tuples."""
     if isinstance(value, datetime):
-        return value.timestamp() if value != datetime.max else float("inf")
+        # Seconds from 1970 by subtraction: .timestamp() raises for the year 1 (a record
+        # stored by an older version), and an exception inside Qt's sort kills the process.
+        return (value - datetime(1970, 1, 1)).total_seconds()
     if isinstance(value, date):
         return float(value.toordinal())
     if value is None:

@@ -19,7 +19,7 @@ from itp_monitor.domain.records import (
     Treatment,
 )
 from itp_monitor.domain.validation import fmt_number
-from itp_monitor.domain.vocab import WhoBleedingGrade
+from itp_monitor.domain.vocab import InjectionSite, WhoBleedingGrade
 from itp_monitor.gui.models import RowsModel, sortable
 from itp_monitor.services.results import Stored
 
@@ -55,7 +55,7 @@ COLUMNS: dict[type, list[Column]] = {
         Column("Dose U", lambda r: fmt_number(r.dose_units), lambda r: r.dose_units, numeric=True),
         Column("U/kg", lambda r: f"{r.dose_per_kg:.0f}", lambda r: r.dose_per_kg, numeric=True),
         Column("Weight kg", lambda r: fmt_number(r.weight_kg), lambda r: r.weight_kg, numeric=True),
-        Column("Site", lambda r: r.site or ""),
+        Column("Site", lambda r: InjectionSite(r.site).label if r.site else ""),
         Column("Lot", lambda r: r.lot or ""),
         Column("Given by", lambda r: r.given_by or ""),
     ],
@@ -137,6 +137,14 @@ class RecordTableModel(RowsModel):
 
     def stored(self, row: int) -> Stored[Any]:
         return self._rows[row]
+
+    def row_of(self, record_id: int) -> int | None:
+        """The row of this record, else of the version that corrected it, else None."""
+        ids = [s.id for s in self._rows]
+        if record_id in ids:
+            return ids.index(record_id)
+        superseding = [s.supersedes_id for s in self._rows]
+        return superseding.index(record_id) if record_id in superseding else None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
-    QHeaderView,
-    QMessageBox,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -24,7 +22,6 @@ from itp_monitor.domain.records import (
     PlateletCount,
     Treatment,
 )
-from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.gui.chart.chart import PlateletChart
 from itp_monitor.gui.chart.data import chart_data
 from itp_monitor.gui.forms.dialog import REASON, EntryDialog
@@ -35,6 +32,7 @@ from itp_monitor.gui.forms.record_forms import (
     PATIENT_SPECS,
     in_sentence,
     make_patient,
+    naming,
     new_values,
 )
 from itp_monitor.gui.hub import Hub
@@ -42,6 +40,7 @@ from itp_monitor.gui.models.history import HistoryTableModel
 from itp_monitor.gui.panels.flag_list import FlagList
 from itp_monitor.gui.panels.patient_header import PatientHeader
 from itp_monitor.gui.panels.record_tab import RecordTab
+from itp_monitor.gui.widgets.history_table import HistoryTable
 from itp_monitor.services.container import Services
 from itp_monitor.services.evaluation import PatientEvaluation
 from itp_monitor.services.results import PatientRecords, Stored
@@ -52,6 +51,7 @@ TAB_KINDS = [
     (BleedingAssessment, "Bleeding"),
     (Treatment, "Other treatments"),
 ]
+CHART_SHARE = 0.62  # of the height below her header: the chart first, even on a 1366×768 laptop
 
 
 class PatientWorkspace(QWidget):
@@ -81,22 +81,18 @@ class PatientWorkspace(QWidget):
             self.tabs.addTab(tab, label)
         newborn_page = QWidget()
         page = QVBoxLayout(newborn_page)
-        page.addWidget(
-            self._record_tab(Delivery, "one delivery; correct it rather than add another"), 1
-        )
-        page.addWidget(self._record_tab(NeonatalCount), 2)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(0)
+        # a delivery is one row: its table is one row high, so this page is hardly
+        # taller than the others and the chart above keeps its height
+        delivery = self._record_tab(Delivery, "one delivery; correct it rather than add another")
+        delivery.fit_rows(1)
+        page.addWidget(delivery)
+        page.addWidget(self._record_tab(NeonatalCount), 1)
         self.tabs.addTab(newborn_page, "Delivery and newborn")
         self.tabs.addTab(self._record_tab(AdverseEvent), "Adverse events")
         self.history_model = HistoryTableModel()
-        self.history = QTableView()
-        self.history.setModel(self.history_model)
-        self.history.setWordWrap(True)
-        self.history.setAlternatingRowColors(True)
-        self.history.verticalHeader().setVisible(False)
-        self.history.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.history.horizontalHeader().setStretchLastSection(True)
+        self.history = HistoryTable(self.history_model)
         self.tabs.addTab(self.history, "History")
         self._history_stale = True
         self.tabs.currentChanged.connect(lambda _: self._load_history_if_shown())
@@ -111,9 +107,27 @@ class PatientWorkspace(QWidget):
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setCollapsible(1, True)  # the tables fold away for a chart-only view
+        self._split_by_hand = False
+        self.splitter.splitterMoved.connect(self._split_moved)
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
         layout.addWidget(self.splitter, 1)
+
+    def _split_moved(self, _pos: int, _index: int) -> None:
+        self._split_by_hand = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The chart keeps CHART_SHARE of the height until the divider is dragged: left to
+        the splitter, the tables' own size hints took three quarters of a laptop screen."""
+        super().resizeEvent(event)
+        if self._split_by_hand:
+            return
+        total = sum(self.splitter.sizes())
+        if total > 0:
+            chart = round(total * CHART_SHARE)
+            self.splitter.setSizes([chart, total - chart])
 
     def _record_tab(self, record_type: type, note: str = "") -> RecordTab:
         form = FORMS[record_type]
@@ -174,9 +188,10 @@ class PatientWorkspace(QWidget):
             return
         form = FORMS[record_type]
         last = self.records.injections[-1].record.site if self.records.injections else None
+        clock = self.services.records.clock
         values = new_values(
             record_type,
-            self.services.records.clock(),
+            clock(),
             weight=self.records.patient.details.weight_kg,
             protocol=self.services.protocol.in_force().values,
             user=self.services.user,
@@ -193,13 +208,18 @@ class PatientWorkspace(QWidget):
             save,
             values=values,
             live=LIVE_NOTES.get(record_type),
+            clock=clock,
             parent=self,
         )
-        if self._run(dialog):
+        if self._run(dialog) and self.patient_id == patient_id:
             self.apply_saved(dialog.result_value)
 
     def apply_saved(self, stored: Stored[Any]) -> None:
-        """A save here: apply what it returned and announce her records, already current."""
+        """A save here: apply what it returned and announce her records, already current.
+
+        The tables keep the selection on the record saved (a correction's new version);
+        a voided record leaves nothing selected (RecordTab.set_records).
+        """
         assert self.records is not None
         self.hub.records_changed.emit(self.records.applying(stored))
 
@@ -220,6 +240,8 @@ class PatientWorkspace(QWidget):
             values=form.values_of(stored.record),
             reason_label="Reason for the correction",
             live=LIVE_NOTES.get(record_type),
+            intro=f"Correcting the {naming(stored)}. The original is kept in the history.",
+            clock=self.services.records.clock,
             parent=self,
         )
         if self._run(dialog) and self.patient_id == patient_id:
@@ -228,30 +250,28 @@ class PatientWorkspace(QWidget):
     def void_record(self, record_type: type, stored: Stored[Any]) -> None:
         form = FORMS[record_type]
         assert self.patient_id is not None
+        patient_id = self.patient_id
         dialog = ReasonDialog(
             f"Void {in_sentence(form.title)}",
-            f"Void this {in_sentence(form.title)}? It stays in the record, marked as entered "
-            "in error, and no longer counts.",
+            f"Void the {naming(stored)}?\n\nIt stays in the record, marked as entered in "
+            "error, and no longer counts.",
             "Void",
+            act=lambda reason: self.services.records.void(record_type, stored.id, reason),
             parent=self,
         )
-        if not self._run(dialog):
-            return
-        try:
-            voided = self.services.records.void(record_type, stored.id, dialog.text())
-        except InvalidEntry as e:
-            QMessageBox.warning(self, "Not voided", str(e))
-            return
-        self.apply_saved(voided)
+        if self._run(dialog) and self.patient_id == patient_id:
+            self.apply_saved(dialog.result_value)
 
     def edit_details(self) -> None:
         if self.records is None or self.patient_id is None:
             return
         patient_id = self.patient_id
 
-        def save(v: dict[str, Any], _confirmed: bool) -> Any:
+        def save(v: dict[str, Any], confirmed: bool) -> Any:
             reason = v.pop(REASON)
-            return self.services.patients.correct(patient_id, make_patient(v), reason)
+            return self.services.patients.correct(
+                patient_id, make_patient(v), reason, confirmed=confirmed
+            )
 
         current = vars(self.records.patient.details).copy()
         dialog = EntryDialog(
@@ -260,6 +280,7 @@ class PatientWorkspace(QWidget):
             save,
             values=current,
             reason_label="Reason for the correction",
+            clock=self.services.patients.clock,
             parent=self,
         )
         if self._run(dialog):
@@ -269,21 +290,22 @@ class PatientWorkspace(QWidget):
     def archive_or_restore(self) -> None:
         if self.records is None or self.patient_id is None:
             return
+        patient_id = self.patient_id
         archived = self.records.patient.archived
         action = "Restore" if archived else "Archive"
+        patients = self.services.patients
         dialog = ReasonDialog(
             f"{action} {self.records.patient.name}",
             "Return her to the ward board?"
             if archived
             else "Take her off the ward board? Her records are kept; 'Show archived' finds her.",
             action,
+            act=lambda reason: (patients.restore if archived else patients.archive)(
+                patient_id, reason
+            ),
             parent=self,
         )
         if not self._run(dialog):
             return
-        if archived:
-            self.services.patients.restore(self.patient_id, dialog.text())
-        else:
-            self.services.patients.archive(self.patient_id, dialog.text())
         self.hub.ward_changed.emit()
-        self.hub.patient_changed.emit(self.patient_id)
+        self.hub.patient_changed.emit(patient_id)

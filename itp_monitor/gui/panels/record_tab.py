@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -20,6 +20,7 @@ from itp_monitor.gui.models.records import SORT_ROLE, RecordTableModel
 from itp_monitor.services.results import Stored
 
 RESIZE_ROWS = 40
+MIN_ROWS_SHOWN = 2  # the table may shrink this far so the chart above keeps its height
 
 
 class RecordTab(QWidget):
@@ -49,6 +50,7 @@ class RecordTab(QWidget):
         # on every save would cost more than a frame
         self.table.horizontalHeader().setResizeContentsPrecision(RESIZE_ROWS)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setMinimumHeight(self._rows_height(MIN_ROWS_SHOWN))
         self.table.doubleClicked.connect(lambda _: self._correct())
         self.add = QPushButton(f"Add {in_sentence(title)}… ({shortcut})")
         self.add.clicked.connect(lambda: self.add_requested.emit(self.record_type))
@@ -64,11 +66,24 @@ class RecordTab(QWidget):
         bar.addStretch(1)
         if note:
             bar.addWidget(QLabel(note))
-        layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(4, 4, 4, 4)  # room for rows, not for frames
+        self.column.setSpacing(4)
+        self.column.addLayout(bar)
+        self.column.addWidget(self.table, 1)
         self.table.selectionModel().selectionChanged.connect(self._enable)
         self._enable()
+
+    def _rows_height(self, rows: int) -> int:
+        header = self.table.horizontalHeader().sizeHint().height()
+        row = self.table.verticalHeader().defaultSectionSize()
+        return header + rows * row + 2 * self.table.frameWidth()
+
+    def fit_rows(self, rows: int) -> None:
+        """A table that never holds more than `rows` rows (the one delivery): that high."""
+        self.table.setFixedHeight(self._rows_height(rows))
+        self.column.setStretchFactor(self.table, 0)
+        self.column.addStretch(0)
 
     def _time_column(self) -> int:
         return next(
@@ -81,8 +96,29 @@ class RecordTab(QWidget):
         )
 
     def set_records(self, rows: tuple[Stored[Any], ...]) -> None:
+        """Shows these records, the selection staying on the record chosen before, or on
+        the version that corrected it; a record voided (here or elsewhere) leaves nothing
+        selected, so Correct and Void cannot fall on its neighbour."""
+        chosen = self.selected()
         self.model.set_records(rows)
+        if chosen is not None:
+            self._select_id(chosen.id)
         self._enable()
+
+    def _select_id(self, record_id: int) -> None:
+        selection = self.table.selectionModel()
+        row = self.model.row_of(record_id)
+        if row is None:
+            selection.clearSelection()
+            selection.clearCurrentIndex()
+            return
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        selection.setCurrentIndex(index, flags)
+        self.table.scrollTo(index)
 
     def selected(self) -> Stored[Any] | None:
         rows = self.table.selectionModel().selectedRows()
