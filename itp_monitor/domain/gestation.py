@@ -66,12 +66,16 @@ class GestationalAge:
 
 
 def gestational_age(edd: date, on: date, d: Definitions | None = None) -> GestationalAge:
-    """280 − (EDD − date) days."""
+    """280 − (EDD − date) days. Never raises: the difference of two dates always exists."""
     d = d or definitions()
     return GestationalAge(d.pregnancy_days - (edd - on).days)
 
 
-def date_reaching(edd: date, age: GestationalAge, d: Definitions | None = None) -> date:
-    """The date on which the pregnancy reaches `age` (37+0 is EDD − 21 days)."""
+def date_reaching(edd: date, age: GestationalAge, d: Definitions | None = None) -> date | None:
+    """The date on which the pregnancy reaches `age` (37+0 is EDD − 21 days); None when
+    that date is not in the calendar (an EDD an older version stored in the year 1 or 9999)."""
     d = d or definitions()
-    return edd - timedelta(days=d.pregnancy_days - age.days)
+    try:
+        return edd - timedelta(days=d.pregnancy_days - age.days)
+    except OverflowError:
+        return None

@@ -70,7 +70,10 @@ def project(
 
     `counts` are sorted and timed at or before T.
     """
-    recent = since_day(counts, at, protocol.projection_window_days)
+    try:
+        recent = since_day(counts, at, protocol.projection_window_days)
+    except OverflowError:  # the window begins before the calendar does: it holds them all
+        recent = counts
     if len(recent) < protocol.projection_min_counts:
         return None
     line = fit(recent)
@@ -78,11 +81,14 @@ def project(
         return None
     origin, intercept, slope = line
     target = GestationalAge.of(protocol.projection_target_weeks)
+    target_date = date_reaching(edd, target, definitions)
+    if target_date is None:
+        return None  # term lies outside the calendar: nothing to project to
     return Projection(
         points=tuple(recent),
         origin=origin,
         intercept=intercept,
         slope_per_day=slope,
-        target_date=date_reaching(edd, target, definitions),
+        target_date=target_date,
         target_age=target,
     )

@@ -63,7 +63,13 @@ def course_outcomes(
     follow_up = timedelta(days=protocol.course_gap_days + protocol.follow_up_days)
     found = []
     for n, course in enumerate(courses):
-        judged_at = min(at, course.last.at + follow_up)
+        # The end of follow-up, unless that lies past the calendar's end (a course dated
+        # in 9999 by an older version): then T itself.
+        judged_at = (
+            at
+            if datetime.max - course.last.at <= follow_up
+            else min(at, course.last.at + follow_up)
+        )
         if n + 1 < len(courses):
             judged_at = min(judged_at, courses[n + 1].first.at - TICK)
         response = assess(

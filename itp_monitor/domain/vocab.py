@@ -55,6 +55,12 @@ class InjectionSite(StrEnum):
     ARM_LEFT = "arm-left"
     ARM_RIGHT = "arm-right"
 
+    @property
+    def label(self) -> str:
+        """In the ward's words: 'thigh-left' is the left thigh."""
+        place, side = self.value.split("-")
+        return f"{side} {place}"
+
 
 class WhoBleedingGrade(IntEnum):
     """The WHO bleeding scale."""

@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
         self.board.admit_requested.connect(self.admit_patient)
         self.board.archived_toggled.connect(lambda _: self.refresh_ward())
         self.workspace: Any = None  # built when a patient is first opened (keeps start-up quick)
+        self.guide: Any = None  # the user guide's window, built when first asked for
         self.pages = QStackedWidget()
         self.pages.addWidget(self.board)
         self.setCentralWidget(self.pages)
@@ -79,7 +80,9 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
+        # triggered(bool) would hand its `checked` to the slot's first parameter (a path,
+        # a printer): every menu slot is called with no arguments.
+        action.triggered.connect(lambda _checked=False: slot())
         menu.addAction(action)
         return action
 
@@ -95,7 +98,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Export a record file…", self.export_file, "Ctrl+E")
         self._action(file, "Import &laboratory results…", self.import_labs, "Ctrl+L")
         file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(file, "&Quit", self.close, "Ctrl+Q")  # StandardKey.Quit is none on Windows
         view = bar.addMenu("&View")
         self._action(view, "&Ward board", self.show_board, "Ctrl+B")
         self._action(view, "&Refresh", self.refresh_all, QKeySequence.StandardKey.Refresh)
@@ -105,7 +108,7 @@ class MainWindow(QMainWindow):
             action = self._action(
                 record,
                 f"{form.title}…",
-                lambda _=False, t=record_type: self.add_record(t),
+                lambda t=record_type: self.add_record(t),
                 form.shortcut,
             )
             action.setEnabled(False)
@@ -127,6 +130,11 @@ class MainWindow(QMainWindow):
         self._action(settings, "The unit's &protocol…", self.edit_protocol, "Ctrl+,")
         self._action(settings, "&Laboratory codes…", self.edit_lab_codes)
         help_menu = bar.addMenu("&Help")
+        self._action(
+            help_menu, "&User guide", self.show_guide, QKeySequence.StandardKey.HelpContents
+        )
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "Ctrl+/")
+        help_menu.addSeparator()
         self._action(help_menu, "&About ITP Monitor", self.about)
 
     # --- the two pages ------------------------------------------------------------------
@@ -253,8 +261,7 @@ class MainWindow(QMainWindow):
         dialog = EntryDialog(
             "New patient",
             PATIENT_SPECS,
-            lambda v, _confirmed: self.services.patients.add(make_patient(v)),
-            values={"edd": self.services.patients.clock().date()},
+            lambda v, confirmed: self.services.patients.add(make_patient(v), confirmed=confirmed),
             parent=self,
         )
         self.dialog = dialog
@@ -304,8 +311,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Wrote {written} patients to {name}", 10_000)
 
     def import_labs(self, path: Path | None = None) -> None:
-        from itp_monitor.gui.dialogs.lab_import import LabImportDialog
+        from itp_monitor.gui.dialogs.lab_import import FILE_TYPES, LabImportDialog
 
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, "Import laboratory results", "", FILE_TYPES)
+            if not name:
+                return
+            path = Path(name)
         dialog = LabImportDialog(self.services.labs, self, path)
         self.dialog = dialog
         saved = dialog.saved if dialog.exec() == LabImportDialog.DialogCode.Accepted else None
@@ -345,6 +357,24 @@ class MainWindow(QMainWindow):
         self.dialog = None
         if dialog.changed:
             self.hub.protocol_changed.emit()
+
+    def show_shortcuts(self) -> None:
+        from itp_monitor.gui.dialogs.help import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        self.dialog = dialog
+        dialog.exec()
+        self.dialog = None
+
+    def show_guide(self) -> None:
+        """The guide in a window of its own, to read beside the app; opened once."""
+        from itp_monitor.gui.dialogs.help import UserGuide
+
+        if self.guide is None:
+            self.guide = UserGuide(self)
+        self.guide.show()
+        self.guide.raise_()
+        self.guide.activateWindow()
 
     def about(self) -> None:
         from PySide6 import __version__ as pyside_version

@@ -7,12 +7,16 @@ from pathlib import Path
 import pytest
 from gui_driver import answering, board_cells, board_row, open_window, press, type_into
 from helpers import NOW
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
+from itp_monitor.domain.flags import FlagCode
 from itp_monitor.gui.main_window import MainWindow
-from itp_monitor.gui.models.ward import FLAGS_COLUMN
+from itp_monitor.gui.models.ward import FLAGS_COLUMN, flags_of
+from itp_monitor.gui.palette import SEVERITY
+from itp_monitor.gui.widgets.badges import badge_text, layout_badges, widest_badge
 from itp_monitor.services.container import Services
 
 
@@ -133,3 +137,56 @@ def test_the_about_box_says_version_and_database(
     from itp_monitor import __version__
 
     assert __version__ in shown[0] and str(services.db.location.path) in shown[0]
+
+
+def badge_pixels(image: QImage, rect: QRect) -> int:
+    """How many pixels of `rect` have a badge's colour (the warning or critical fill)."""
+    fills = {QColor(SEVERITY[s][0]).rgb() for s in ("critical", "warning")}
+    return sum(
+        1
+        for x in range(rect.left(), rect.right() + 1)
+        for y in range(rect.top(), rect.bottom() + 1)
+        if image.pixel(x, y) in fills
+    )
+
+
+@pytest.mark.parametrize("width", [640, 900])
+def test_no_badge_covers_the_mrn_in_a_narrow_window(
+    qtbot: QtBot, window: MainWindow, width: int
+) -> None:
+    window.resize(width, 700)
+    qtbot.waitUntil(lambda: window.width() <= max(width, window.minimumSizeHint().width()))
+    table = window.board.table
+    proxy = window.board.proxy
+    mrn_column = next(
+        c
+        for c in range(proxy.columnCount())
+        if proxy.headerData(c, Qt.Orientation.Horizontal) == "MRN"
+    )
+    flags_width = table.columnWidth(FLAGS_COLUMN)
+    assert flags_width >= widest_badge(table.font())  # the longest badge fits whole
+    picture = table.viewport().grab().toImage()
+    long_badge_seen = False
+    for row in range(proxy.rowCount()):
+        cell = table.visualRect(proxy.index(row, FLAGS_COLUMN))
+        mrn = table.visualRect(proxy.index(row, mrn_column))
+        for flag, rect, text in layout_badges(
+            flags_of(proxy.index(row, FLAGS_COLUMN)), table.font(), flags_width
+        ):
+            badge = rect.translated(cell.topLeft())
+            assert not badge.intersects(mrn), f"{flag.code.heading} covers the MRN"
+            assert cell.contains(badge), f"{flag.code.heading} leaves its cell"
+            assert text == badge_text(flag)  # whole, not shortened
+            long_badge_seen |= flag.code is FlagCode.PROJECTED_BELOW_DELIVERY
+        visible_mrn = mrn.intersected(table.viewport().rect())
+        if not visible_mrn.isEmpty():
+            assert badge_pixels(picture, visible_mrn) == 0, f"a badge is painted over row {row}"
+    assert long_badge_seen  # DEMO-10's "Projected below delivery cutoff" was among them
+
+
+def test_a_badge_in_a_cell_too_narrow_is_shortened_inside_it(window: MainWindow) -> None:
+    font = window.board.table.font()
+    flags = window.services.evaluation.ward()[0].evaluation.flags
+    for flag, rect, text in layout_badges(flags, font, 90):
+        assert rect.left() >= 0 and rect.right() < 90
+        assert text == badge_text(flag) or text.endswith("…")

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from gui_driver import board_row, open_window
-from PySide6.QtWidgets import QMessageBox
+from helpers import NOW
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QWheelEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from itp_monitor.gui.chart.chart import GESTATIONAL
+from itp_monitor.domain.records import BleedingAssessment, PatientDetails, PlateletCount
+from itp_monitor.gui.chart.chart import GESTATIONAL, PlateletChart
 from itp_monitor.gui.dialogs.protocol_settings import ProtocolSettingsDialog
 from itp_monitor.gui.main_window import MainWindow
+from itp_monitor.gui.palette import colour
 from itp_monitor.services.container import Services
 
 
@@ -87,6 +93,103 @@ def test_zoom_then_reset(window: MainWindow) -> None:
     assert chart.counts_plot.viewRange()[0] == pytest.approx(before[0])
 
 
+def in_view(chart: PlateletChart, x: float) -> bool:
+    (left, right), _ = chart.counts_plot.viewRange()
+    return left <= x <= right
+
+
+def wheel_zoom(chart: PlateletChart) -> None:
+    """One notch of the mouse wheel over the middle of the counts, as a person zooms in."""
+    box = chart.counts_plot.getViewBox()
+    centre = chart.view.mapFromScene(box.mapToScene(box.boundingRect().center()))
+    viewport = chart.view.viewport()
+    QApplication.sendEvent(
+        viewport,
+        QWheelEvent(
+            QPointF(centre),
+            QPointF(viewport.mapToGlobal(centre)),
+            QPoint(0, 0),
+            QPoint(0, 120),
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        ),
+    )
+
+
+def test_a_new_womans_first_counts_come_into_view(
+    qtbot: QtBot, services: Services, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, services, str(tmp_path / "settings.ini"))
+    patient = services.patients.add(
+        PatientDetails("N1", "Nadia New", NOW.date() + timedelta(days=70), None, 60.0)
+    )
+    window.open_patient(patient.id)
+    chart = window.workspace.chart
+    baseline = NOW - timedelta(days=6)
+    services.records.record(patient.id, PlateletCount(baseline, 18.0, "lab"))
+    services.records.record(patient.id, PlateletCount(NOW - timedelta(hours=1), 22.0, "lab"))
+    window.poll_changes()  # as the lab's results arrive from another workstation
+    assert [y for _, y in chart.plotted_counts()] == [18.0, 22.0]
+    assert all(in_view(chart, x) for x, _ in chart.plotted_counts())
+
+
+def test_a_zoom_the_user_made_stays_when_a_count_arrives(qtbot: QtBot, window: MainWindow) -> None:
+    open_mrn(window, "DEMO-03")
+    chart = window.workspace.chart
+    wheel_zoom(chart)
+    zoomed = chart.counts_plot.viewRange()
+    patient_id = window.workspace.patient_id
+    window.services.records.record(patient_id, PlateletCount(NOW, 25.0, "lab"))
+    window.poll_changes()
+    assert 25.0 in [y for _, y in chart.plotted_counts()]
+    assert chart.counts_plot.viewRange()[0] == pytest.approx(zoomed[0])
+    chart.reset_button.click()
+    window.services.records.record(patient_id, PlateletCount(NOW - timedelta(hours=1), 26, "lab"))
+    window.poll_changes()
+    assert all(in_view(chart, x) for x, _ in chart.plotted_counts())
+
+
+def bleeding_colours(chart: PlateletChart) -> dict[int, str]:
+    """WHO grade -> the colour its dot is drawn in."""
+    spots = chart.bleeding_points.data
+    return {
+        int(value.value): spot_brush.color().name()
+        for value, spot_brush in zip(spots["data"], spots["brush"], strict=True)
+    }
+
+
+def test_the_bleeding_colour_follows_the_protocols_bleeding_grade(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    red, grey = QColor(colour("vermillion")).name(), QColor(colour("grey")).name()
+    patient = window.services.patients.find("DEMO-06")
+    assert patient is not None
+    window.services.records.record(
+        patient.id, BleedingAssessment(NOW - timedelta(hours=3), 1, "petechiae")
+    )
+    window.open_patient(patient.id)
+    chart = window.workspace.chart
+    assert bleeding_colours(chart) == {1: grey, 2: red}  # the shipped setting: from grade 2
+    window.services.protocol.change("bleeding_min_who_grade", 3, "unit policy")
+    window.hub.protocol_changed.emit()
+    assert bleeding_colours(chart) == {1: grey, 2: grey}
+    window.services.protocol.change("bleeding_min_who_grade", 1, "unit policy")
+    window.hub.protocol_changed.emit()
+    assert bleeding_colours(chart) == {1: red, 2: red}
+
+
+def test_the_delivery_window_closes_where_the_pregnancy_becomes_post_term(
+    window: MainWindow,
+) -> None:
+    open_mrn(window, "DEMO-03")
+    data = window.workspace.chart.data
+    assert data.window_end is not None and data.window_start is not None
+    assert data.window_end.date() - data.edd == timedelta(days=14)  # 42+0
+    assert data.edd - data.window_start.date() == timedelta(days=28)  # 36+0
+
+
 def test_a_unit_changes_a_threshold_with_a_reason_and_the_board_follows(
     qtbot: QtBot, window: MainWindow
 ) -> None:
@@ -99,16 +202,50 @@ def test_a_unit_changes_a_threshold_with_a_reason_and_the_board_follows(
     dialog.reason.setText("anaesthetists' local policy")
     dialog.apply.click()
     assert "now 90" in dialog.message.text()
-    row = next(
-        r
-        for r in range(dialog.table.rowCount())
-        if dialog.table.item(r, 0).text().startswith("Neuraxial")
-    )
-    assert dialog.table.item(row, 1).text() == "90"
-    assert "anaesthetists' local policy" in dialog.table.item(row, 5).text()
+    label, value, unit, default, _source, changed = dialog.shown("neuraxial_min")
+    assert (label, value, unit, default) == ("Neuraxial anaesthesia cutoff", "90", "×10⁹/L", "70")
+    assert "anaesthetists' local policy" in changed
     window.hub.protocol_changed.emit()
     epidural = [r for r in board_row(window, "DEMO-05")["Flags"].split("; ") if "epidural" in r]
     assert epidural
+
+
+def test_the_protocol_shows_most_settings_at_once_grouped(qtbot: QtBot, window: MainWindow) -> None:
+    dialog = ProtocolSettingsDialog(window.services.protocol, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    tree = dialog.tree
+    headings = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+    assert headings[:5] == [
+        "rhTPO treatment",
+        "Response (International Working Group)",
+        "Platelet count thresholds",
+        "Pregnancy and delivery",
+        "The newborn",
+    ]
+    settings = window.services.protocol.settings()
+    under = {
+        tree.topLevelItem(i).child(j).text(0)
+        for i in range(len(headings))
+        for j in range(tree.topLevelItem(i).childCount())
+    }
+    assert under == {s.info.label for s in settings}  # every setting, each under a heading
+    free = dialog.screen().availableGeometry()
+    assert dialog.height() <= free.height() and dialog.width() <= free.width()
+    height = tree.viewport().height()
+    in_sight = [
+        key
+        for key, item in dialog.items.items()
+        if tree.visualItemRect(item).top() >= 0 and tree.visualItemRect(item).bottom() <= height
+    ]
+    assert len(in_sight) >= min(len(settings), 20)  # it showed three
+    needs_scrolling = len(in_sight) < len(settings)
+    assert tree.verticalScrollBar().isVisible() == needs_scrolling
+    if needs_scrolling:  # only because the screen is full
+        assert dialog.height() >= 0.85 * free.height()
+    dialog.select("neonatal_severe_below")
+    assert "Newborn count severe" in dialog.details.text() and "Provan" in dialog.details.text()
 
 
 def test_a_threshold_out_of_order_is_refused_in_the_dialog(

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QPainter
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from itp_monitor.gui.chart.axes import GestationalAxis, calendar_axis
+from itp_monitor.gui.chart.axes import FIRST, LAST, GestationalAxis, calendar_axis, clamp, seconds
+from itp_monitor.gui.chart.bands import BandLayer
 from itp_monitor.gui.chart.data import ChartData
-from itp_monitor.gui.palette import TREATMENT, band_colour, colour
+from itp_monitor.gui.palette import TREATMENT, colour
 
 pg.setConfigOptions(antialias=True)
 
@@ -33,18 +34,6 @@ LANES = {"rhTPO": 2.0, "other Rx": 1.0, "bleeding": 0.0}
 DAY_S = 86400.0
 LEFT_AXIS_WIDTH = 72
 SMOOTH_LINE_MAX = 200
-LABEL_SLACK_PX = 3
-ANNOTATION_PT = 9
-
-
-def annotation_font() -> QFont:
-    """The band labels' font, made when needed: a QFont made before the application
-    exists (the command line imports this module first) misses the system's family."""
-    font = QFont()
-    font.setPointSize(ANNOTATION_PT)
-    return font
-
-
 _BRUSHES: dict[str, Any] = {}
 
 
@@ -65,6 +54,7 @@ class PlateletChart(QWidget):
         self.data: ChartData | None = None
         self.axis_mode = CALENDAR
         self.log_scale = False
+        self.zoomed_by_hand = False  # a zoom or pan the user made stays until Reset zoom
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
@@ -84,9 +74,9 @@ class PlateletChart(QWidget):
         for plot in (self.counts_plot, self.lane_plot):
             plot.hideButtons()
             plot.getViewBox().setDefaultPadding(0.02)
+            plot.getViewBox().sigRangeChangedManually.connect(self._zoomed_by_hand)
 
-        self.bands: list[tuple[pg.LinearRegionItem, pg.TextItem]] = []
-        self._bands_drawn: tuple[Any, ...] | None = None
+        self.bands = BandLayer(self.counts_plot)
         self.window_region = pg.LinearRegionItem(
             orientation="vertical", movable=False, brush=colour("grey", 35), pen=pg.mkPen(None)
         )
@@ -157,12 +147,16 @@ class PlateletChart(QWidget):
         self.reset_button.setToolTip("Show all of the records again (drag to pan, wheel to zoom)")
         self.reset_button.clicked.connect(self.reset_view)
         self.empty_label = QLabel("No counts yet")
+        self.outside_label = QLabel("")
+        self.outside_label.setObjectName("outside_calendar")
+        self.outside_label.setStyleSheet("color: #B03A00;")
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Time:"))
         bar.addWidget(self.axis_choice)
         bar.addWidget(self.log_box)
         bar.addWidget(self.reset_button)
         bar.addStretch(1)
+        bar.addWidget(self.outside_label)
         bar.addWidget(self.empty_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -172,11 +166,13 @@ class PlateletChart(QWidget):
     # --- the API --------------------------------------------------------------------
 
     def set_data(self, data: ChartData | None, *, keep_view: bool = False) -> None:
-        """Draws a patient's data; `keep_view` keeps the zoom when only a record was added."""
+        """Draws a patient's data; `keep_view` keeps a zoom the user made when only a record
+        was added. A view the user has not zoomed follows the data, so that a first count
+        never lands off its edge."""
         first = self.data is None or data is None or self.data.edd != data.edd
         self.data = data
         self._draw()
-        if first or not keep_view:
+        if first or not keep_view or not self.zoomed_by_hand:
             self.reset_view()
 
     def set_axis_mode(self, mode: str) -> None:
@@ -202,21 +198,33 @@ class PlateletChart(QWidget):
         self.reset_view()
 
     def reset_view(self) -> None:
+        """Shows all her records (those dated inside the chart's calendar)."""
+        self.zoomed_by_hand = False
         d = self.data
         if d is None:
             return
-        moments = [p.at for p in (*d.counts, *d.injections, *d.bleeding)]
-        moments += [s.start for s in d.treatments]
-        start = min(moments, default=d.now) - timedelta(days=2)
-        end = max([*moments, d.now, *([d.delivery] if d.delivery else [])]) + timedelta(days=2)
-        edd = datetime.combine(d.edd, datetime.min.time())
+        moments = [m for m in self._moments(d) if FIRST <= m <= LAST]
+        extra = [d.now, *([d.delivery] if d.delivery else [])]
+        start = clamp(min(moments, default=d.now)) - timedelta(days=2)
+        end = max(clamp(m) for m in [*moments, *extra]) + timedelta(days=2)
+        edd = clamp(datetime.combine(d.edd, datetime.min.time()))
         if edd - end <= timedelta(days=42):  # show the EDD when it is near
             end = max(end, edd + timedelta(days=3))
         if d.projection:
-            end = max(end, d.projection[1].at + timedelta(days=2))
+            end = max(end, clamp(d.projection[1].at) + timedelta(days=2))
         self.counts_plot.setXRange(self._x(start), self._x(end), padding=0)
-        top = max([150.0, *(1.15 * p.value for p in d.counts)])
+        # up to half again the highest bounded band (complete response: 150 by default)
+        bounded = [b.low for b in d.bands if b.high is not None]
+        top = max([1.5 * max(bounded, default=1.0), *(1.15 * p.value for p in d.counts)])
         self.counts_plot.setYRange(self._y(0), self._y(top), padding=0)
+
+    @staticmethod
+    def _moments(d: ChartData) -> list[datetime]:
+        moments = [p.at for p in (*d.counts, *d.injections, *d.bleeding)]
+        return moments + [s.start for s in d.treatments]
+
+    def _zoomed_by_hand(self, *_: Any) -> None:
+        self.zoomed_by_hand = True
 
     def print_size(self) -> QSize:
         return self.view.viewport().size()
@@ -248,7 +256,7 @@ class PlateletChart(QWidget):
         return self.projection_line.isVisible()
 
     def band_edges(self) -> list[tuple[float, float]]:
-        return [region.getRegion() for region, _ in self.bands]
+        return self.bands.edges()
 
     def x_of(self, moment: datetime) -> float:
         return self._x(moment)
@@ -256,9 +264,10 @@ class PlateletChart(QWidget):
     # --- drawing --------------------------------------------------------------------
 
     def _x(self, moment: datetime) -> float:
+        """x of a moment; one dated outside the chart's calendar is drawn at its edge."""
         if self.axis_mode == GESTATIONAL and self.data is not None:
-            return self.data.gestational_days(moment)
-        return moment.timestamp()
+            return self.data.gestational_days(clamp(moment))
+        return seconds(moment)
 
     def _y(self, value: float) -> float:
         return math.log10(max(value, 1.0)) if self.log_scale else value
@@ -304,11 +313,21 @@ class PlateletChart(QWidget):
             x=[x(p.at) for p in d.bleeding],
             y=[LANES["bleeding"]] * len(d.bleeding),
             size=[7 + 3 * p.value for p in d.bleeding],
-            brush=[brush("vermillion" if p.value >= 2 else "grey") for p in d.bleeding],
+            brush=[
+                brush("vermillion" if p.value >= d.bleeding_from_grade else "grey")
+                for p in d.bleeding
+            ],
             data=list(d.bleeding),
         )
         self._draw_treatments(x)
-        self.window_region.setRegion((x(d.window_start), x(d.window_end)))
+        self._show_outside(d)
+        for plot in (self.counts_plot, self.lane_plot):  # no panning off the calendar
+            plot.getViewBox().setLimits(xMin=x(FIRST), xMax=x(LAST))
+        in_calendar = d.window_start is not None and d.window_end is not None
+        self.window_region.setVisible(in_calendar)
+        self.window_label.setVisible(in_calendar)
+        if d.window_start is not None and d.window_end is not None:
+            self.window_region.setRegion((x(d.window_start), x(d.window_end)))
         for line in self.edd_lines:
             line.setPos(x(datetime.combine(d.edd, datetime.min.time())))
         for line in self.delivery_lines:
@@ -323,6 +342,17 @@ class PlateletChart(QWidget):
         self.projection_line.setVisible(d.projection is not None)
         self.projection_label.setVisible(d.projection is not None)
         self._place_labels()
+
+    def _show_outside(self, d: ChartData) -> None:
+        """Says how many records are dated where the chart cannot show them (stored by an
+        older version): they are drawn at its edge, and can be corrected or voided."""
+        outside = sum(1 for m in self._moments(d) if not FIRST <= m <= LAST)
+        self.outside_label.setVisible(outside > 0)
+        self.outside_label.setText(
+            f"{outside} record{'s' if outside != 1 else ''} dated outside {FIRST.year}–"
+            f"{LAST.year - 1}: correct or void {'them' if outside != 1 else 'it'}"
+        )
+        self.outside_label.setToolTip("Drawn at the edge of the chart's calendar")
 
     def _count_brush(self, value: float) -> Any:
         for band in reversed(self.data.bands if self.data else ()):
@@ -340,33 +370,8 @@ class PlateletChart(QWidget):
 
     def _draw_bands(self) -> None:
         d = self.data
-        wanted = d.bands if d else ()
-        while len(self.bands) > len(wanted):
-            region, label = self.bands.pop()
-            self.counts_plot.removeItem(region)
-            self.counts_plot.removeItem(label)
-        while len(self.bands) < len(wanted):
-            region = pg.LinearRegionItem(
-                orientation="horizontal", movable=False, pen=pg.mkPen(None)
-            )
-            region.setZValue(-20)
-            label = pg.TextItem("", color=colour("black", 170), anchor=(0, 1))
-            label.setFont(annotation_font())
-            label.setZValue(-10)
-            self.counts_plot.addItem(region)
-            self.counts_plot.addItem(label)
-            self.bands.append((region, label))
         top = max([2000.0, *(2 * p.value for p in (d.counts if d else ()))])
-        drawn = (wanted, top, self.log_scale)
-        if drawn == self._bands_drawn:
-            return  # most saves leave the bands as they were
-        self._bands_drawn = drawn
-        for (region, label), band in zip(self.bands, wanted, strict=True):
-            region.setBrush(pg.mkBrush(band_colour(band.key)))
-            region.setRegion(
-                (self._y(band.low), self._y(band.high if band.high is not None else top))
-            )
-            label.setText(band.label)
+        self.bands.draw(d.bands if d else (), top, self._y, self.log_scale)
 
     def _draw_treatments(self, x: Callable[[datetime], float]) -> None:
         d = self.data
@@ -405,17 +410,7 @@ class PlateletChart(QWidget):
             self.treatment_labels.append(label)
 
     def _place_labels(self) -> None:
-        """Band labels at the left edge, each shown only if its band is tall enough on screen."""
-        (left, _), (bottom, top) = self.counts_plot.viewRange()
-        box = self.counts_plot.getViewBox()
-        for region, label in self.bands:
-            low, high = region.getRegion()
-            low_px = box.mapViewToScene(QPointF(left, max(low, bottom))).y()
-            high_px = box.mapViewToScene(QPointF(left, min(high, top))).y()
-            # a line's height includes leading; a label may reach a few pixels past its band
-            needed = QFontMetrics(label.textItem.font()).height() - LABEL_SLACK_PX
-            tall_enough = low_px - high_px >= needed
-            label.setVisible(high > bottom and low < top and tall_enough)
-            label.setPos(left, max(low, bottom))
-        if self.data is not None:
+        self.bands.place_labels()
+        if self.data is not None and self.data.window_start is not None:
+            top = self.counts_plot.viewRange()[1][1]
             self.window_label.setPos(self._x(self.data.window_start), top)

@@ -49,12 +49,13 @@ class ChartData:
     injections: tuple[Point, ...]  # value: U/kg
     bleeding: tuple[Point, ...]  # value: WHO grade
     treatments: tuple[Span, ...]
-    window_start: datetime  # 36+0
-    window_end: datetime  # the delivery, or two weeks past the EDD
+    window_start: datetime | None  # 36+0 (None: her EDD puts it off the calendar)
+    window_end: datetime | None  # the delivery, or post-term (42+0)
     delivery: datetime | None
     projection: tuple[Point, Point] | None  # drawn only when it raises its flag
     bands: tuple[Band, ...]
     thrombocytosis_above: float
+    bleeding_from_grade: int  # the protocol's bleeding_min_who_grade: drawn as bleeding
     courses: tuple[Course, ...] = ()
     course_window_days: int = 0
 
@@ -97,6 +98,10 @@ def bands(p: Protocol) -> tuple[Band, ...]:
         ),
         Band(p.thrombocytosis_above, None, f"> {n(p.thrombocytosis_above)} excessive", "excess"),
     )
+
+
+def _midnight(day: date | None) -> datetime | None:
+    return datetime.combine(day, time()) if day is not None else None
 
 
 def _when(edd: date, moment: datetime) -> str:
@@ -152,10 +157,11 @@ def chart_data(records: PatientRecords, evaluation: Evaluation, p: Protocol) -> 
         for s in records.treatments
     )
     delivery = records.delivery.record.delivered_at if records.delivery else None
-    window_start = datetime.combine(
-        date_reaching(edd, GestationalAge.of(p.delivery_window_from_weeks)), time()
+    window_start = _midnight(date_reaching(edd, GestationalAge.of(p.delivery_window_from_weeks)))
+    # the window closes at the delivery, else where the pregnancy becomes post-term
+    window_end = delivery or _midnight(
+        date_reaching(edd, GestationalAge.of(definitions().post_term_weeks))
     )
-    window_end = delivery or datetime.combine(edd + timedelta(days=14), time())
     projection = None
     if evaluation.projection and FlagCode.PROJECTED_BELOW_DELIVERY in evaluation.codes:
         proj = evaluation.projection
@@ -182,6 +188,7 @@ def chart_data(records: PatientRecords, evaluation: Evaluation, p: Protocol) -> 
         projection=projection,
         bands=bands(p),
         thrombocytosis_above=p.thrombocytosis_above,
+        bleeding_from_grade=p.bleeding_min_who_grade,
         courses=courses,
         course_window_days=follow_up,
     )

@@ -1,19 +1,30 @@
-"""Table model of the history (the audit trail): who did what, when, before and after, and why."""
+"""Table model of the history (the audit trail): when, who, what, why, and before and after,
+in the words and units the entry forms use."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
+from itp_monitor.domain.validation import fmt_number
+from itp_monitor.domain.vocab import Anaesthesia, DeliveryMode, InjectionSite, TreatmentKind
+from itp_monitor.gui.forms.fields import FieldSpec
+from itp_monitor.gui.forms.record_forms import FORMS, PATIENT_SPECS
 from itp_monitor.gui.models import RowsModel
+from itp_monitor.services.kinds import kind_named
 from itp_monitor.services.results import AuditRecord
 
 Index = QModelIndex | QPersistentModelIndex
-HEADERS = ["When", "Who", "What", "Before", "After", "Reason"]
+# The reason straight after what was done: it is what a reader of the history looks for,
+# and the values before and after can be long.
+HEADERS = ["When", "Who", "What", "Reason", "Before", "After"]
+REASON_COLUMN = HEADERS.index("Reason")
 ACTIONS = {
     "create": "recorded",
     "correct": "corrected",
@@ -23,28 +34,83 @@ ACTIONS = {
     "setting": "changed a setting",
 }
 HIDDEN = {"archived"}
+WORDS: dict[str, type[StrEnum]] = {
+    "kind": TreatmentKind,
+    "site": InjectionSite,
+    "mode": DeliveryMode,
+    "anaesthesia": Anaesthesia,
+}
+_HINT = re.compile(r"\s*\(.*\)$")  # 'Ended (empty: ongoing)': the hint is for the form only
+_NUMBERED = re.compile(r"^(\d+): (.+)$")  # a graded choice, '2: mild …'
 
 
 def local(at_utc: datetime) -> datetime:
     return at_utc.replace(tzinfo=UTC).astimezone().replace(tzinfo=None)
 
 
-def _value(v: Any) -> str:
-    if v is None:
+def specs_of(entity: str) -> dict[str, FieldSpec]:
+    """The entry form's fields of a kind of record ('platelet_count', 'patient')."""
+    if entity == "patient":
+        return {s.name: s for s in PATIENT_SPECS}
+    try:
+        form = FORMS[kind_named(entity).record]
+    except KeyError:
+        return {}
+    return {s.name: s for s in form.specs}
+
+
+def entity_words(entity: str) -> str:
+    try:
+        return kind_named(entity).label
+    except KeyError:
+        return entity.replace("_", " ")
+
+
+def label_of(name: str, spec: FieldSpec | None) -> str:
+    return _HINT.sub("", spec.label) if spec else name.replace("_", " ")
+
+
+def value_words(name: str, value: Any, spec: FieldSpec | None) -> str:
+    """A stored value as the form shows it: 'IVIG', 'left thigh', '12 Nov 2026 08:00',
+    '45 ×10⁹/L'. A value an older version stored that no longer reads is shown as stored."""
+    if value is None:
         return "—"
-    if isinstance(v, str) and len(v) >= 16 and v[4] == "-" and "T" in v:
-        return datetime.fromisoformat(v).strftime("%d %b %Y %H:%M")
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+    kind = spec.kind if spec else ""
+    try:
+        if name in WORDS:
+            return str(getattr(WORDS[name](value), "label", value))
+        if kind == "choice" and spec is not None:
+            shown = next((text for text, v in spec.choices if v == value), None)
+            if shown is not None:
+                return _NUMBERED.sub(r"\1 (\2)", shown)
+        if kind.endswith("datetime"):
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+            return f"{moment:%d %b %Y %H:%M}"
+        if kind.endswith("date"):
+            day = value if isinstance(value, date) else date.fromisoformat(value)
+            return f"{day:%d %b %Y}"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            unit = f" {spec.unit}" if spec and spec.unit else ""
+            return fmt_number(value) + unit
+    except (ValueError, TypeError):
+        pass
+    return str(value)
 
 
-def describe(values: dict[str, Any] | None, only: set[str] | None = None) -> str:
-    """'value 42 · collected_at 28 Nov 2026 08:00' — the fields named in `only`, or all."""
+def describe(entity: str, values: dict[str, Any] | None, only: set[str] | None = None) -> str:
+    """'Count: 45 ×10⁹/L · Collected: 28 Nov 2026 08:00': the fields named in `only` (a
+    correction's, even when emptied), or all that have a value."""
     if values is None:
         return ""
-    keys = [k for k in values if (only is None or k in only) and k not in HIDDEN]
-    return " · ".join(f"{k.replace('_', ' ')} {_value(values[k])}" for k in keys)
+    specs = specs_of(entity)
+    keys = [
+        k
+        for k in values
+        if k not in HIDDEN and (k in only if only is not None else values[k] is not None)
+    ]
+    return " · ".join(
+        f"{label_of(k, specs.get(k))}: {value_words(k, values[k], specs.get(k))}" for k in keys
+    )
 
 
 class HistoryTableModel(RowsModel):
@@ -65,18 +131,28 @@ class HistoryTableModel(RowsModel):
         return self._rows[row]
 
     def cells(self, e: AuditRecord) -> list[str]:
+        """The row's texts in the order of HEADERS."""
         changed = None
         if e.action == "correct" and e.before and e.after:
             changed = {k for k in e.after if e.before.get(k) != e.after.get(k)}
-        what = f"{ACTIONS.get(e.action, e.action)} {e.entity.replace('_', ' ')}"
+        what = f"{ACTIONS.get(e.action, e.action)} {entity_words(e.entity)}"
+        after = (
+            describe(e.entity, e.after, changed)
+            if e.action != "void"
+            else "voided: no longer counts"
+        )
         return [
             f"{local(e.at_utc):%d %b %Y %H:%M}",
             e.user,
             what,
-            describe(e.before, changed),
-            describe(e.after, changed) if e.action != "void" else "voided: no longer counts",
             e.reason or "",
+            describe(e.entity, e.before, changed),
+            after,
         ]
+
+    def row_texts(self, row: int) -> dict[str, str]:
+        """The row's texts by column header (for tests and the screen reader's sake)."""
+        return dict(zip(HEADERS, self.cells(self._rows[row]), strict=True))
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -88,4 +164,6 @@ class HistoryTableModel(RowsModel):
             font = QFont()
             font.setBold(True)
             return font
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -23,7 +23,7 @@ from itp_monitor.gui.models.ward import (
     SORT_ROLE,
     WardTableModel,
 )
-from itp_monitor.gui.widgets.badges import FlagBadgeDelegate
+from itp_monitor.gui.widgets.badges import FlagBadgeDelegate, widest_badge
 from itp_monitor.services.evaluation import PatientEvaluation
 
 
@@ -47,6 +47,21 @@ class _Search(QSortFilterProxyModel):
         assert isinstance(model, WardTableModel)
         patient = model.evaluation_of(row).patient
         return self.text in patient.mrn.casefold() or self.text in patient.name.casefold()
+
+
+class _BoardTable(QTableView):
+    """The board's table: the Flags column takes the room the others leave, but never less
+    than its longest badge needs (a narrow window scrolls sideways instead)."""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_flags()
+
+    def fit_flags(self) -> None:
+        header = self.horizontalHeader()
+        others = header.length() - header.sectionSize(FLAGS_COLUMN)
+        room = self.viewport().width() - others
+        header.resizeSection(FLAGS_COLUMN, max(room, widest_badge(self.font())))
 
 
 class EmptyWardPanel(QWidget):
@@ -97,7 +112,7 @@ class WardBoard(QWidget):
         self.model = WardTableModel()
         self.proxy = _Search()
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
+        self.table = _BoardTable()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(FLAGS_COLUMN, Qt.SortOrder.AscendingOrder)
@@ -111,8 +126,11 @@ class WardBoard(QWidget):
         self.table.setItemDelegateForColumn(FLAGS_COLUMN, FlagBadgeDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(FLAGS_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(FLAGS_COLUMN, QHeaderView.ResizeMode.Fixed)
         header.setResizeContentsPrecision(40)  # columns sized from the first rows, not all
+        header.sectionResized.connect(
+            lambda column, _old, _new: column != FLAGS_COLUMN and self.table.fit_flags()
+        )
         self.table.doubleClicked.connect(self._open_index)
         self.table.activated.connect(self._open_index)  # Enter on a row
 
@@ -122,7 +140,8 @@ class WardBoard(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.proxy.set_text)
         self.search.returnPressed.connect(self._open_first)
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.search.setFocus)
+        find = QShortcut(QKeySequence.StandardKey.Find, self, activated=self.search.setFocus)
+        find.setWhatsThis("Ward board → find a woman by MRN or name")  # listed in Help
         self.show_archived = QCheckBox("Show archived")
         self.show_archived.toggled.connect(self.archived_toggled)
         admit = QPushButton("New patient…")

@@ -1,6 +1,8 @@
 """Flag badges: a pill per flag, a symbol and words, coloured by severity (never colour alone).
 
 Badges wrap onto more lines when a woman has more flags than fit: a flag is never hidden.
+A badge wider than its cell is shortened with "…" (the tooltip has it whole): painted
+past the cell's edge, it covered the MRN beside it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from itp_monitor.domain.flags import Flag
+from itp_monitor.domain.flags import Flag, FlagCode
 from itp_monitor.gui.models.ward import flags_of
 from itp_monitor.gui.palette import SEVERITY
 
@@ -20,16 +22,31 @@ def badge_text(flag: Flag) -> str:
     return f"{SEVERITY[flag.severity.value][2]} {flag.code.heading}"
 
 
-def layout_badges(flags: tuple[Flag, ...], font: QFont, width: int) -> list[tuple[Flag, QRect]]:
-    """Where each badge goes in a cell `width` wide, left to right, wrapping as needed."""
+def widest_badge(font: QFont) -> int:
+    """The width of a cell that holds the longest badge of any flag whole."""
+    metrics = QFontMetrics(font)
+    texts = [f"{symbol} {code.heading}" for *_, symbol in SEVERITY.values() for code in FlagCode]
+    return max(metrics.horizontalAdvance(t) for t in texts) + 2 * PAD + 2 * MARGIN + 1
+
+
+def layout_badges(
+    flags: tuple[Flag, ...], font: QFont, width: int
+) -> list[tuple[Flag, QRect, str]]:
+    """Where each badge goes in a cell `width` wide, left to right, wrapping as needed, and
+    its text: whole, or shortened so that the badge stays inside the cell."""
     metrics = QFontMetrics(font)
     height = metrics.height() + 4
+    widest = max(width - 2 * MARGIN, 2 * PAD + 1)
     placed, x, y = [], MARGIN, MARGIN
     for flag in flags:
-        w = metrics.horizontalAdvance(badge_text(flag)) + 2 * PAD
+        text = badge_text(flag)
+        w = metrics.horizontalAdvance(text) + 2 * PAD
+        if w > widest:
+            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, widest - 2 * PAD)
+            w = widest
         if x > MARGIN and x + w > width - MARGIN:
             x, y = MARGIN, y + height + LINE_GAP
-        placed.append((flag, QRect(x, y, w, height)))
+        placed.append((flag, QRect(x, y, w, height), text))
         x += w + GAP
     return placed
 
@@ -49,14 +66,15 @@ class FlagBadgeDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(option.rect, option.palette.highlight())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for flag, rect in layout_badges(flags, option.font, option.rect.width()):
+        painter.setClipRect(option.rect)  # nothing of a badge outside its own cell
+        for flag, rect, text in layout_badges(flags, option.font, option.rect.width()):
             rect.translate(option.rect.topLeft())
             background, foreground, _ = SEVERITY[flag.severity.value]
             painter.setBrush(QColor(background))
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
             painter.setPen(QColor(foreground))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, badge_text(flag))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 
     def sizeHint(
@@ -68,5 +86,5 @@ class FlagBadgeDelegate(QStyledItemDelegate):
             return QSize(80, metrics.height() + 10)
         width = option.rect.width() if option.rect.width() > 0 else 360
         placed = layout_badges(flags, option.font, width)
-        bottom = max(rect.bottom() for _, rect in placed)
+        bottom = max(rect.bottom() for _, rect, _ in placed)
         return QSize(width, bottom + 2 * MARGIN)
