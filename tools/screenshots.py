@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from itp_monitor.app import make_application
 from itp_monitor.bootstrap import open_services
-from itp_monitor.domain.records import NeonatalCount
+from itp_monitor.domain.records import NeonatalCount, PlateletCount
 from itp_monitor.gui.dialogs.lab_import import LabImportDialog
 from itp_monitor.gui.main_window import MainWindow
 from itp_monitor.gui.reports.render import write_handover_pdf, write_ward_pdf
@@ -63,6 +66,7 @@ def main(out: Path) -> int:
                 QApplication.processEvents()
             window.grab().save(str(out / name))
             print(f"wrote {out / name}")
+        entry_pictures(window, services, out)
         lab_dialog(services, Path(folder), out / "lab-import.png")
         for name, write in (
             (
@@ -77,6 +81,70 @@ def main(out: Path) -> int:
         window.close()
         services.db.dispose()
     return 0
+
+
+def _show(widget: QWidget, png: Path) -> None:
+    for _ in range(3):
+        QApplication.processEvents()
+    widget.grab().save(str(png))
+    print(f"wrote {png}")
+
+
+def entry_pictures(window: MainWindow, services: Services, out: Path) -> None:
+    """The forms as staff meet them: a typed date read back, a long message shown whole,
+    the Void box naming its record, the History, and the workspace on a 1366×768 laptop."""
+    patient = services.patients.find("DEMO-03")
+    assert patient is not None
+    window.open_patient(patient.id)
+    workspace = window.workspace
+    shots: list[Callable[[Any], None]] = []
+
+    def typed_date(dialog: Any) -> None:
+        dialog.field("collected_at").edit.setText("t-1 0730")
+        dialog.field("value").edit.setText("24")
+        dialog.adjustSize()
+        _show(dialog, out / "entry-date-field.png")
+
+    def long_message(dialog: Any) -> None:
+        dialog.field("collected_at").edit.setText("t 0800")
+        dialog.field("value").edit.setText("45000")
+        dialog.try_save()  # refused: the message is what the picture shows
+        _show(dialog, out / "entry-long-message.png")
+
+    def void_box(dialog: Any) -> None:
+        _show(dialog, out / "void-dialog.png")
+
+    def run(dialog: Any) -> bool:  # instead of exec(): draw it, then cancel it
+        dialog.show()
+        shots.pop(0)(dialog)
+        dialog.reject()
+        return False
+
+    workspace._run = run
+    shots[:] = [typed_date, long_message]
+    window.record_actions[PlateletCount].trigger()
+    window.record_actions[PlateletCount].trigger()
+    counts = workspace.record_tabs[PlateletCount]
+    counts.select_row(0)
+    shots[:] = [void_box]
+    counts.void.click()
+    del workspace._run
+
+    # A correction, so that the History shows a reason with the values before and after.
+    latest = services.patients.records(patient.id).injections[-1]
+    services.records.correct(
+        latest.id,
+        replace(latest.record, site="thigh-left"),
+        "site charted on the wrong side",
+        confirmed=True,
+    )
+    tabs = workspace.tabs
+    tabs.setCurrentIndex(tabs.indexOf(workspace.history))
+    _show(window, out / "history.png")
+    tabs.setCurrentIndex(0)
+    window.resize(1366, 768)
+    _show(window, out / "workspace-1366x768.png")
+    window.resize(*SIZE)
 
 
 SAMPLE_LABS = (
