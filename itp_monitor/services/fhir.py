@@ -10,7 +10,7 @@ FHIR wants an offset with every time, so each gets the local offset it had.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from itp_monitor.domain.records import Injection, PlateletCount
@@ -35,8 +35,21 @@ def urn(*parts: object) -> str:
 
 
 def fhir_time(moment: datetime) -> str:
-    """A local ward time with its offset: 2026-11-24T08:00:00+01:00."""
-    return moment.astimezone().isoformat(timespec="seconds")
+    """A local ward time with its offset: 2026-11-24T08:00:00+01:00.
+
+    FHIR wants an offset on every time. Near the calendar's ends (a record in the year
+    1, stored by an older version) the operating system cannot say one; the offset of
+    the nearest time it can answer for is used, so the export never fails on it.
+    """
+    try:
+        return moment.astimezone().isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):
+        nearest = min(max(moment, _SAFE_FIRST), _SAFE_LAST)
+        offset = nearest.astimezone().utcoffset() or timedelta(0)
+        return moment.replace(tzinfo=timezone(offset)).isoformat(timespec="seconds")
+
+
+_SAFE_FIRST, _SAFE_LAST = datetime(1970, 1, 2), datetime(9998, 12, 31)
 
 
 def _patient(records: PatientRecords) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from helpers import NOW, USER
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
+from itp_monitor import last_resort
 from itp_monitor.domain.records import PatientDetails, PlateletCount
 from itp_monitor.gui.forms import saving
 from itp_monitor.gui.main_window import MainWindow
@@ -232,3 +233,5 @@ def test_an_unexpected_error_is_a_short_message_and_the_entry_kept(
     with answering(fill):
         press(qtbot, window, "Ctrl+1")
     assert seen == {"message": saving.UNEXPECTED, "entry": "42"}
+    # the details went to the app's log file, not to the screen
+    assert "SELECT value FROM platelet_count" in last_resort.log_path().read_text(encoding="utf-8")

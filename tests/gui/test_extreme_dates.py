@@ -5,56 +5,28 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
 from gui_driver import answering, board_row, enter, open_window
 from helpers import NOW
+from older_versions import stored_by_an_older_version
 from PySide6.QtWidgets import QDialog, QFileDialog
 from pytestqt.qtbot import QtBot
-from sqlalchemy import update
 
 from itp_monitor.domain.evaluation import evaluate
 from itp_monitor.domain.gestation import GestationalAge, date_reaching, gestational_age
 from itp_monitor.domain.history import CountPoint, PatientHistory
 from itp_monitor.domain.projection import project
 from itp_monitor.domain.protocol import default_protocol, default_protocol_in_force, definitions
-from itp_monitor.domain.records import PatientDetails, PlateletCount
+from itp_monitor.domain.records import PlateletCount
 from itp_monitor.gui.chart.axes import FIRST, LAST, CalendarAxis, seconds
 from itp_monitor.gui.dialogs.help import menu_actions
 from itp_monitor.gui.main_window import MainWindow
 from itp_monitor.services.container import Services
-from itp_monitor.storage.models import Patient, PlateletCountRow
 
 YEAR_ONE = datetime(1, 1, 1)
 LAST_DAY = date(9999, 12, 31)
-
-
-def stored_by_an_older_version(services: Services, mrn: str, **change: Any) -> int:
-    """A woman with a count of 40 a day ago; then, straight into the database past every
-    check as an older version could have written it: a count in the year 1, or her EDD
-    changed."""
-    edd = NOW.date() + timedelta(days=45)
-    patient = services.patients.add(PatientDetails(mrn, f"Woman {mrn}", edd, None, 70.0))
-    services.records.record(patient.id, PlateletCount(NOW - timedelta(days=1), 40.0, "lab"))
-    with services.db.writing() as session:
-        if "count_at" in change:
-            session.add(
-                PlateletCountRow(
-                    patient_id=patient.id,
-                    collected_at=change["count_at"],
-                    value=30.0,
-                    source="lab",
-                    entered_at_utc=datetime(2020, 1, 1),
-                    entered_by="older version",
-                )
-            )
-        if "edd" in change:
-            session.execute(
-                update(Patient).where(Patient.id == patient.id).values(edd=change["edd"])
-            )
-    return patient.id
 
 
 @pytest.fixture

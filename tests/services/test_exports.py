@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from helpers import hours_ago
+from older_versions import stored_by_an_older_version
 
 from itp_monitor.domain.records import (
     AdverseEvent,
@@ -239,3 +240,29 @@ def test_the_fhir_models_would_catch_a_broken_bundle(
 
 def replace_key(d: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     return {**d, key: value}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"count_at": datetime(1, 1, 1)}, {"edd": date(9999, 12, 31)}],
+    ids=["a count in the year 1", "an EDD on 9999-12-31"],
+)
+def test_every_export_takes_a_woman_an_older_version_stored_with_extreme_dates(
+    services: Services, tmp_path: Path, change: dict[str, Any]
+) -> None:
+    """Such a record must be exported (and so can be seen, corrected or voided), not
+    end the export: the FHIR export once failed on 'year 0 is out of range'."""
+    stored_by_an_older_version(services, "X1", **change)
+    services.exports.write_records_csv(tmp_path / "c.csv", ["X1"])
+    assert [r["mrn"] for r in read_csv(tmp_path / "c.csv")] == ["X1"] * (
+        2 if "count_at" in change else 1
+    )
+    services.exports.write_series_csv(tmp_path / "s.csv")
+    services.exports.write_fhir(tmp_path / "f.json", "X1")
+    bundle = Bundle.model_validate_json((tmp_path / "f.json").read_text(encoding="utf-8"))
+    times = [
+        e.resource.effectiveDateTime
+        for e in bundle.entry
+        if e.resource.__resource_type__ == "Observation"
+    ]
+    assert len(times) == (2 if "count_at" in change else 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +9,7 @@ from PySide6.QtCore import QElapsedTimer, QObject, QTimer
 from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
 
+from itp_monitor import last_resort
 from itp_monitor.services.errors import (
     DatabaseBusy,
     InvalidEntry,
@@ -18,7 +18,9 @@ from itp_monitor.services.errors import (
 )
 
 RETRY_EVERY_MS = 1_000  # between tries; each try itself waits the app's short busy timeout
-GIVE_UP_AFTER_MS = 60_000  # a long import holds the lock in steps; a minute means it is stuck
+# An import holds the lock for seconds (one transaction: docs/architecture.md); a minute
+# means something is stuck.
+GIVE_UP_AFTER_MS = 60_000
 WAITING = "Waiting for another program that is writing to the database (an import?) — retrying…"
 GAVE_UP = (
     "Not saved: another program has been writing to the database for over a minute. "
@@ -31,8 +33,6 @@ UNEXPECTED = (
 
 ERROR_STYLE = "color: #B03A00;"  # dark vermillion, readable on the window colour
 WARNING_STYLE = "color: #8A5A00;"
-
-log = logging.getLogger(__name__)
 
 
 def storage_words(error: StorageFailure) -> str:
@@ -104,10 +104,10 @@ class SaveRunner(QObject):
         except NotFound as e:
             self._attempt = None
             self._failed(f"Not saved: {e}. It may have been changed elsewhere.")
-        except Exception:
+        except Exception as e:
             # Never to Qt (which would print it and carry on with the form in a half state);
-            # the log keeps the details, the form says it in a line.
-            log.exception("a save from a form failed")
+            # the app's log file keeps the details, the form says it in a line.
+            last_resort.report(e, "a save from a form")
             self._attempt = None
             self._failed(UNEXPECTED)
         else:
