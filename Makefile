@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Everything that goes into the installed package: a change to any of it reinstalls.
-SOURCES := pyproject.toml README.md $(shell find itp_monitor migrations resources -type f \
+SOURCES := pyproject.toml README.md $(shell find itp_monitor migrations resources docs -type f \
              ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null)
 
 .PHONY: run test lint bench screenshots clean

@@ -318,6 +318,27 @@ def test_an_export_onto_a_full_disk_says_so_and_leaves_no_file(
         assert sorted(p.name for p in disk.iterdir()) == ["filler"]
 
 
+def test_an_export_into_a_read_only_or_missing_folder_names_the_file_chosen(
+    run: Run, ward: Path, tmp_path: Path
+) -> None:
+    """Not the hidden temporary file the export writes first."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    with read_only(folder) as locked:
+        done = run("--db", ward, "export", locked / "ward.json")
+        assert done.code == 1
+        # root gets a read-only mount; anyone else a folder without write permission
+        line = done.one_line()
+        assert line.endswith(f": {locked / 'ward.json'}")
+        assert "Read-only file system" in line or "Permission denied" in line
+        assert list(locked.iterdir()) == []
+    done = run("--db", ward, "export", tmp_path / "nowhere" / "ward.json")
+    assert done.code == 1
+    assert done.one_line().endswith(
+        f"No such file or directory: {tmp_path / 'nowhere' / 'ward.json'}"
+    )
+
+
 # --- a damaged file, a busy one --------------------------------------------------------------
 
 
