@@ -19,6 +19,7 @@ from itp_monitor import __version__, flag_report, lab_report, last_resort
 from itp_monitor.bootstrap import open_problem, open_services
 from itp_monitor.domain.evaluation import evaluation_time
 from itp_monitor.domain.protocol import limits
+from itp_monitor.domain.wording import counted
 from itp_monitor.services.container import Services
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.demo import DemoAlreadyLoaded
@@ -268,7 +269,7 @@ def _report(services: Services, args: argparse.Namespace) -> int:
 
 
 def _patients(n: int) -> str:
-    return f"{n} patient{'s' if n != 1 else ''}"
+    return counted(n, "patient")
 
 
 COMMANDS = {

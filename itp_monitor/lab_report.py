@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itp_monitor.domain.validation import fmt_number
+from itp_monitor.domain.wording import counted
 from itp_monitor.services.lab_import import LabPreview
 
 LABELS = {
@@ -19,10 +20,14 @@ def as_table(preview: LabPreview) -> str:
     if preview.layout is not None:
         shown = {",": "comma", ";": "semicolon", "\t": "tab"}[preview.layout.delimiter]
         kind += f", {shown}-separated, {preview.layout.encoding}"
-    lines = [f"Laboratory file {preview.source} ({kind}): {len(preview.rows)} results", ""]
+    lines = [
+        f"Laboratory file {preview.source} ({kind}): {counted(len(preview.rows), 'result')}",
+        "",
+    ]
     lines.append(f"{'line':>5}  {'MRN':<12} {'collected':<16} {'×10⁹/L':>8}  {'status':<16} reason")
     for r in preview.rows:
-        when = f"{r.collected_at:%Y-%m-%d %H:%M}" if r.collected_at else "—"
+        # isoformat, not %Y: strftime writes the year 1 as "1"
+        when = r.collected_at.isoformat(sep=" ", timespec="minutes") if r.collected_at else "—"
         value = fmt_number(r.value) if r.value is not None else "—"
         lines.append(
             f"{r.line:>5}  {(r.mrn or '—'):<12} {when:<16} {value:>8}  "

@@ -81,7 +81,11 @@ def entry_gestation(edd: date, today: date, p: Protocol, d: Definitions) -> list
     """A gestational age today that makes the EDD look mistyped (admission, EDD corrected)."""
     age = gestational_age(edd, today, d)
     low, high = p.entry_gestation_min_weeks, p.entry_gestation_max_weeks
-    said = str(age) if age.days >= 0 else f"{-age.days} days short of 0+0"
+    said = (
+        str(age)
+        if age.days >= 0
+        else f"not yet pregnant ({(edd - today).days} days before her EDD; a pregnancy is 280)"
+    )
     if age.days > 7 * high:
         return [
             Problem(

@@ -30,6 +30,7 @@ from itp_monitor.domain.records import PlateletCount
 from itp_monitor.domain.slips import Nearby, count_span, likely_slips
 from itp_monitor.domain.validation import Checker
 from itp_monitor.domain.vocab import RecordStatus
+from itp_monitor.domain.wording import counted
 from itp_monitor.services import audit
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.lab_files import (
@@ -94,13 +95,10 @@ class LabPreview:
     @property
     def to_save(self) -> str:
         """'3 new results and 1 correction': what saving adds, or added."""
-        counted = self.summary
-
-        def many(n: int, thing: str) -> str:
-            return f"{n} {thing}{'' if n == 1 else 's'}"
-
+        summary = self.summary
         return (
-            f"{many(counted['new'], 'new result')} and {many(counted['correction'], 'correction')}"
+            f"{counted(summary['new'], 'new result')} and "
+            f"{counted(summary['correction'], 'correction')}"
         )
 
     def as_json(self) -> dict[str, Any]:

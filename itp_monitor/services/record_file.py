@@ -112,7 +112,10 @@ def load(path: Path) -> Any:
         ) from None
     except RecursionError:
         raise FileRefused(
-            [f"{path}: not a record file: its JSON is nested deeper than Python can read"]
+            [
+                f"{path}: not a record file: its lists and fields are nested far deeper than any "
+                "record file's (the file is damaged or is something else)"
+            ]
         ) from None
 
 

@@ -54,7 +54,8 @@ _WORDS = {
 _ADVICE = {
     Failure.BUSY: "wait for it to finish and try again",
     Failure.FULL: "free some space on the disk, then try again",
-    Failure.READ_ONLY: "open it read-only, or give your account permission to write it",
+    Failure.READ_ONLY: "it can be read but not changed: to save, give your account permission "
+    "to write it (or use a copy that can be written)",
     Failure.NOT_A_DATABASE: "choose another file",
     Failure.DAMAGED: "stop using it and ask for the last backup to be restored",
     Failure.CANNOT_OPEN: "check that the folder exists and that you may write to it",

@@ -153,3 +153,17 @@ def test_a_missing_file_exits_1(ward: Path, tmp_path: Path) -> None:
     done = run("--db", str(ward), "import-labs", str(tmp_path / "none.csv"))
     assert done.returncode == 1
     assert "no such file" in done.stderr
+
+
+def test_one_result_is_one_result_and_a_stored_year_1_keeps_its_four_digits(
+    ward: Path, tmp_path: Path
+) -> None:
+    one = tmp_path / "one.csv"
+    one.write_text(f"MRN,Collected at,Platelets,Unit\nDEMO-01,{DAY} 08:00,42,10^9/L\n")
+    done = run("--db", str(ward), "import-labs", str(one))
+    assert ": 1 result" in done.stdout.splitlines()[0]
+    assert done.stdout.splitlines()[0].endswith(": 1 result")
+    old = tmp_path / "old.csv"
+    old.write_text("MRN,Collected at,Platelets,Unit\nDEMO-01,0001-01-01 08:00,42,10^9/L\n")
+    done = run("--db", str(ward), "import-labs", str(old))
+    assert "0001-01-01 08:00" in done.stdout and "invalid" in done.stdout

@@ -120,7 +120,11 @@ def admitted(edd: date) -> PatientDetails:
         (date(2026, 10, 14), r"edd: 2026-10-14 makes her 46\+0 today"),  # an EDD 6 weeks past
         (date(2027, 8, 4), None),  # 4+0 today
         (date(2027, 8, 5), r"edd: 2027-08-05 makes her 3\+6 today \(2026-11-25\), under 4\+0"),
-        (date(2027, 9, 21), r"edd: 2027-09-21 makes her 20 days short of 0\+0 today"),
+        (
+            date(2027, 9, 21),
+            r"edd: 2027-09-21 makes her not yet pregnant \(300 days before her EDD; a "
+            r"pregnancy is 280\) today",
+        ),
     ],
 )
 def test_a_gestation_at_admission_over_42_or_under_4_weeks_is_asked_about(

@@ -247,8 +247,8 @@ def test_a_long_unprintable_mrn_is_named_short_and_printable(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("[" * 100_000 + "]" * 100_000, "nested deeper than Python can read"),
-        ('{"format": "itp-monitor/1", "patients": ' + "[" * 100_000, "nested deeper"),
+        ("[" * 100_000 + "]" * 100_000, "nested far deeper than any record file"),
+        ('{"format": "itp-monitor/1", "patients": ' + "[" * 100_000, "nested far deeper"),
         ("", "the file is empty"),
         ("  \n", "the file is empty"),
         ('{"format": "itp-monitor/1", "patients": [', "not valid JSON"),
