@@ -82,13 +82,23 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def open_for_app(db_option: str | None, parent: QWidget | None = None) -> Services | None:
+# Worth trying again once the other program is done, or once space has been freed.
+RETRY_HELPS = (Failure.BUSY, Failure.FULL)
+
+
+def open_for_app(
+    db_option: str | None, parent: QWidget | None = None
+) -> tuple[Services, Failure | None] | None:
     """The services over the database, after asking what to do each time it cannot be
-    opened (another database, read-only, try again, or quit); None when they quit."""
-    option, read_only = db_option, False
+    opened (another database, read-only, try again, or quit), and why it was opened
+    read-only when it was (a read-only file or disk, or a full disk); None when they quit."""
+    option, because = db_option, None
     while True:
         try:
-            return open_services(option, busy_timeout_ms=APP_BUSY_TIMEOUT_MS, read_only=read_only)
+            services = open_services(
+                option, busy_timeout_ms=APP_BUSY_TIMEOUT_MS, read_only=because is not None
+            )
+            return services, because
         except Exception as error:
             problem = open_problem(option, error)
             if problem is None:
@@ -97,8 +107,8 @@ def open_for_app(db_option: str | None, parent: QWidget | None = None) -> Servic
             problem.what,
             problem.where,
             problem.advice,
-            may_read=problem.may_read and not read_only,
-            may_retry=problem.failure is Failure.BUSY,
+            may_read=problem.may_read and because is None,
+            may_retry=problem.failure in RETRY_HELPS,
             parent=parent,
         )
         if choice is open_failed.Choice.QUIT:
@@ -106,12 +116,12 @@ def open_for_app(db_option: str | None, parent: QWidget | None = None) -> Servic
         if choice is open_failed.Choice.RETRY:
             continue
         if choice is open_failed.Choice.READ_ONLY:
-            read_only = True
+            because = problem.failure or Failure.READ_ONLY
             continue
         near = problem.path.parent if problem.path is not None else None
         chosen = open_failed.choose_database(parent, near)
         if chosen:
-            option, read_only = chosen, False
+            option, because = chosen, None
 
 
 def run_app(db_option: str | None) -> int:
@@ -119,11 +129,12 @@ def run_app(db_option: str | None) -> int:
     hook = LastResortHook()
     previous, sys.excepthook = sys.excepthook, hook
     try:
-        services = open_for_app(db_option)
-        if services is None:
+        opened = open_for_app(db_option)
+        if opened is None:
             return 1
+        services, because = opened
         try:
-            window = MainWindow(services)
+            window = MainWindow(services, read_only_because=because)
             window.show()
             return app.exec()
         finally:

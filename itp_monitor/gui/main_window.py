@@ -12,31 +12,53 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
 )
 
 from itp_monitor import __version__
+from itp_monitor.gui.forms.saving import OPENED_READ_ONLY
 from itp_monitor.gui.hub import Hub
 from itp_monitor.gui.panels.ward_board import WardBoard
+from itp_monitor.gui.reports.actions import not_saved
 from itp_monitor.services.container import Services
 from itp_monitor.services.demo import DemoAlreadyLoaded
-from itp_monitor.services.errors import NotFound
+from itp_monitor.services.errors import Failure, NotFound, StorageFailure
 from itp_monitor.services.record_file import FileRefused
 
 TITLE = "ITP Monitor"
 POLL_MS = 1000  # another copy's change shows within two seconds
+READ_ONLY_NOTE = "Opened read-only: nothing can be saved"
+FULL_NOTE = "The disk is full: nothing can be saved (free some space, then open the app again)"
 
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, services: Services, settings: QSettings | None = None, poll_ms: int = POLL_MS
+        self,
+        services: Services,
+        settings: QSettings | None = None,
+        poll_ms: int = POLL_MS,
+        *,
+        read_only_because: Failure | None = None,
     ) -> None:
+        """`read_only_because`: why the database was opened read-only (a read-only file or
+        disk, or a full disk), when it was."""
         super().__init__()
         self.services = services
         self.settings = settings if settings is not None else QSettings()
         self.hub = Hub()
-        self.where = services.db.location.describe()
+        location = services.db.location
+        # None when saving works; else said on every control that would save, and here
+        self.read_only_note: str | None = None
+        self.where = location.describe()
+        if location.read_only:
+            because = read_only_because or Failure.READ_ONLY
+            self.setProperty(OPENED_READ_ONLY, because.value)  # for a save tried anyway
+            full = because is Failure.FULL
+            self.read_only_note = FULL_NOTE if full else READ_ONLY_NOTE
+            if full:
+                self.where = f"{location.name()} (the disk is full: nothing can be saved)"
         self.board = WardBoard()
         self.board.open_patient.connect(self.open_patient)
         self.board.load_demo_requested.connect(self.load_demo)
@@ -49,10 +71,15 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         from itp_monitor.gui.reports.actions import ReportActions
 
-        self.reports = ReportActions(services, self, self.current_mrn)
+        self.reports = ReportActions(
+            services, self, self.current_mrn, imported=self.hub.ward_changed.emit
+        )
         self._build_menus()
-        self.location_label = QLabel(f"Database: {self.where}")
+        # the note beside it says what reading only means; the title says it too
+        shown = location.name() if self.read_only_note else self.where
+        self.location_label = QLabel(f"Database: {shown}")
         self.statusBar().addPermanentWidget(self.location_label)
+        self._show_read_only()
 
         self.hub.patient_changed.connect(self._patient_changed)
         self.hub.records_changed.connect(self._records_changed)
@@ -76,8 +103,13 @@ class MainWindow(QMainWindow):
 
     # --- menus and shortcuts ------------------------------------------------------------
 
-    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+    def _action(
+        self, menu: Any, text: str, slot: Any, shortcut: Any = None, *, writes: bool = False
+    ) -> QAction:
+        """`writes`: the action saves to the database (disabled when it is read-only)."""
         action = QAction(text, self)
+        if writes:
+            self.writing_actions.append(action)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         # triggered(bool) would hand its `checked` to the slot's first parameter (a path,
@@ -89,14 +121,17 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         from itp_monitor.gui.forms.record_forms import FORMS
 
+        self.writing_actions: list[QAction] = []
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self._action(file, "&New patient…", self.admit_patient, QKeySequence.StandardKey.New)
-        self._action(file, "Load the &demonstration ward", self.load_demo)
+        new = QKeySequence.StandardKey.New
+        self._action(file, "&New patient…", self.admit_patient, new, writes=True)
+        self._action(file, "Load the &demonstration ward", self.load_demo, writes=True)
         file.addSeparator()
-        self._action(file, "&Import a record file…", self.import_file, "Ctrl+I")
-        self._action(file, "&Export a record file…", self.export_file, "Ctrl+E")
-        self._action(file, "Import &laboratory results…", self.import_labs, "Ctrl+L")
+        r = self.reports
+        self._action(file, "&Import a record file…", r.import_records, "Ctrl+I", writes=True)
+        self._action(file, "&Export a record file…", r.export_records, "Ctrl+E")
+        self._action(file, "Import &laboratory results…", self.import_labs, "Ctrl+L", writes=True)
         file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q")  # StandardKey.Quit is none on Windows
         view = bar.addMenu("&View")
@@ -110,11 +145,11 @@ class MainWindow(QMainWindow):
                 f"{form.title}…",
                 lambda t=record_type: self.add_record(t),
                 form.shortcut,
+                writes=True,
             )
             action.setEnabled(False)
             self.record_actions[record_type] = action
         reports = bar.addMenu("Re&ports")
-        r = self.reports
         self._action(reports, "&Print the delivery handover…", r.print_handover, "Ctrl+P")
         self._action(reports, "Save the delivery handover as PDF…", r.save_handover)
         self._action(reports, "Print the &ward summary…", r.print_ward, "Ctrl+Shift+P")
@@ -127,8 +162,8 @@ class MainWindow(QMainWindow):
         self._action(reports, "Export the de-identified &case series…", r.export_series)
         self._action(reports, "Export this woman as &FHIR…", r.export_fhir)
         settings = bar.addMenu("&Settings")
-        self._action(settings, "The unit's &protocol…", self.edit_protocol, "Ctrl+,")
-        self._action(settings, "&Laboratory codes…", self.edit_lab_codes)
+        self._action(settings, "The unit's &protocol…", self.edit_protocol, "Ctrl+,", writes=True)
+        self._action(settings, "&Laboratory codes…", self.edit_lab_codes, writes=True)
         help_menu = bar.addMenu("&Help")
         self._action(
             help_menu, "&User guide", self.show_guide, QKeySequence.StandardKey.HelpContents
@@ -136,6 +171,22 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "Ctrl+/")
         help_menu.addSeparator()
         self._action(help_menu, "&About ITP Monitor", self.about)
+
+    def _show_read_only(self) -> None:
+        """Every control that would save is disabled and says why; so does the status bar."""
+        note = self.read_only_note
+        if note is None:
+            return
+        for action in self.writing_actions:
+            action.setEnabled(False)
+            action.setToolTip(note)
+            action.setStatusTip(note)
+        for menu in self.menuBar().findChildren(QMenu):
+            menu.setToolTipsVisible(True)
+        self.read_only_label = QLabel(f"<b>{note}</b>")
+        self.read_only_label.setObjectName("read_only")
+        self.statusBar().addPermanentWidget(self.read_only_label)
+        self.board.set_read_only(note)
 
     # --- the two pages ------------------------------------------------------------------
 
@@ -178,6 +229,7 @@ class MainWindow(QMainWindow):
             from itp_monitor.gui.panels.patient_workspace import PatientWorkspace
 
             self.workspace = PatientWorkspace(self.services, self.hub)
+            self.workspace.set_read_only(self.read_only_note)
             self.workspace.back_requested.connect(self.show_board)
             self.pages.addWidget(self.workspace)
             axis = self.settings.value("chart/axis_mode")
@@ -189,7 +241,7 @@ class MainWindow(QMainWindow):
         self.workspace.show_patient(evaluated, records)
         self.pages.setCurrentWidget(self.workspace)
         for action in self.record_actions.values():
-            action.setEnabled(True)
+            action.setEnabled(self.read_only_note is None)
         self.settings.setValue("ward/last_patient", patient_id)
         self.board.select_patient(patient_id)
         self._show_title()
@@ -276,39 +328,13 @@ class MainWindow(QMainWindow):
         except (DemoAlreadyLoaded, FileRefused) as e:
             QMessageBox.warning(self, TITLE, f"The demonstration ward was not loaded:\n{e}")
             return
+        except StorageFailure as e:
+            not_saved(self, e)
+            return
         self.hub.ward_changed.emit()
         self.statusBar().showMessage(
             f"Loaded the demonstration ward: {len(outcome.created)} patients", 10_000
         )
-
-    def import_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Import a record file", "", "Record files (*.json)"
-        )
-        if not name:
-            return
-        try:
-            outcome = self.services.exchange.import_file(Path(name))
-        except FileRefused as e:
-            box = QMessageBox(
-                QMessageBox.Icon.Warning, "Import refused", "Nothing was saved:", parent=self
-            )
-            box.setDetailedText("\n".join(e.problems))
-            box.setInformativeText(e.problems[0] + (" …" if len(e.problems) > 1 else ""))
-            box.exec()
-            return
-        self.hub.ward_changed.emit()
-        self.statusBar().showMessage(
-            f"Imported {len(outcome.created)} patients, {outcome.records_added} records", 10_000
-        )
-
-    def export_file(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Export a record file", "ward.json", "Record files (*.json)"
-        )
-        if name:
-            written = self.services.exchange.export_file(Path(name))
-            self.statusBar().showMessage(f"Wrote {written} patients to {name}", 10_000)
 
     def import_labs(self, path: Path | None = None) -> None:
         from itp_monitor.gui.dialogs.lab_import import FILE_TYPES, LabImportDialog
@@ -327,26 +353,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Saved {saved.to_save} from {saved.source}", 10_000)
 
     def edit_lab_codes(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
+        from itp_monitor.gui.dialogs.lab_import import edit_local_codes
 
-        text, ok = QInputDialog.getText(
-            self,
-            "Laboratory codes",
-            "Your laboratory's own codes for the platelet count in HL7 results, besides\n"
-            "LOINC 777-3 and 26515-7 (separate several with commas):",
-            text=", ".join(self.services.labs.local_codes()),
-        )
-        if not ok:
-            return
-        try:
-            kept = self.services.labs.set_local_codes(text.split(","))
-        except ValueError as e:
-            QMessageBox.warning(self, TITLE, str(e))
-            return
-        self.statusBar().showMessage(
-            f"Platelet codes in HL7 results: LOINC 777-3, 26515-7{''.join(', ' + c for c in kept)}",
-            10_000,
-        )
+        edit_local_codes(self.services.labs, self)
 
     def edit_protocol(self) -> None:
         from itp_monitor.gui.dialogs.protocol_settings import ProtocolSettingsDialog

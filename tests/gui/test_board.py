@@ -8,8 +8,8 @@ import pytest
 from gui_driver import answering, board_cells, board_row, open_window, press, type_into
 from helpers import NOW
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QDialog
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage
+from PySide6.QtWidgets import QDialog, QStyle
 from pytestqt.qtbot import QtBot
 
 from itp_monitor.domain.flags import FlagCode
@@ -190,3 +190,38 @@ def test_a_badge_in_a_cell_too_narrow_is_shortened_inside_it(window: MainWindow)
     for flag, rect, text in layout_badges(flags, font, 90):
         assert rect.left() >= 0 and rect.right() < 90
         assert text == badge_text(flag) or text.endswith("…")
+
+
+@pytest.mark.parametrize("point_size", [11, 13])  # the app's own font, and a larger one
+def test_on_a_1366_by_768_laptop_every_column_reads_whole_without_scrolling(
+    qtbot: QtBot, window: MainWindow, point_size: int
+) -> None:
+    font = QFont(window.font())
+    font.setPointSize(point_size)
+    window.setFont(font)
+    window.resize(1366, 768)
+    table = window.board.table
+    qtbot.waitUntil(lambda: table.font().pointSize() == point_size and window.width() == 1366)
+    qtbot.wait(50)  # the board lays itself out again for the new width and font
+    proxy, header = window.board.proxy, table.horizontalHeader()
+    assert table.horizontalScrollBar().maximum() == 0  # nothing to scroll sideways to
+    assert header.length() <= table.viewport().width()
+    metrics = QFontMetrics(table.font())
+    margin = table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1
+    for column in range(proxy.columnCount()):
+        name = proxy.headerData(column, Qt.Orientation.Horizontal)
+        assert header.sectionSizeHint(column) <= header.sectionSize(column), f"header {name}"
+        for row in range(proxy.rowCount()):
+            index = proxy.index(row, column)
+            cell = table.visualRect(index)
+            if column == FLAGS_COLUMN:
+                for flag, rect, text in layout_badges(flags_of(index), font, cell.width()):
+                    assert text == badge_text(flag) and rect.bottom() < cell.height()
+                continue
+            text = index.data()
+            room = cell.width() - 2 * margin
+            for word in text.split():
+                assert metrics.horizontalAdvance(word) <= room, f"{name}: {text!r} is cut"
+            lines = metrics.boundingRect(QRect(0, 0, room, 10_000), Qt.TextFlag.TextWordWrap, text)
+            assert lines.height() <= cell.height(), f"{name}: {text!r} is cut off below"
+    assert "complete response, confirmed" in board_cells(window, "Response")

@@ -176,11 +176,20 @@ def test_a_void_waits_too_and_keeps_its_reason(
 
 
 @pytest.mark.parametrize(
-    ("failure", "words"),
+    ("failure", "words", "advice"),
     [
-        (Failure.FULL, "the disk is full"),
-        (Failure.READ_ONLY, "the database is read-only"),
-        (Failure.DAMAGED, "the database file is damaged"),
+        (Failure.FULL, "the disk is full", "Free some space on the disk, then try again"),
+        # never "open it read-only": the app has it open, and for writing
+        (
+            Failure.READ_ONLY,
+            "the database is read-only",
+            "Ask for permission to write it, then open it again",
+        ),
+        (
+            Failure.DAMAGED,
+            "the database file is damaged",
+            "Stop using it and ask for the last backup to be restored",
+        ),
     ],
 )
 def test_a_storage_failure_is_said_in_words_with_advice_and_the_entry_kept(
@@ -190,6 +199,7 @@ def test_a_storage_failure_is_said_in_words_with_advice_and_the_entry_kept(
     monkeypatch: pytest.MonkeyPatch,
     failure: Failure,
     words: str,
+    advice: str,
 ) -> None:
     where = app_services.db.where
 
@@ -209,7 +219,6 @@ def test_a_storage_failure_is_said_in_words_with_advice_and_the_entry_kept(
 
     with answering(fill):
         press(qtbot, window, "Ctrl+1")
-    advice = failure.advice[0].upper() + failure.advice[1:]
     assert seen["message"] == f"Not saved: {words} ({where}). {advice}. Your entry is still here."
     assert (seen["entry"], seen["open"]) == ("42", True)
 

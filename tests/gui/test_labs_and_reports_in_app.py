@@ -8,9 +8,10 @@ import pypdfium2 as pdfium
 import pytest
 from gui_driver import answering, board_row, choose, open_window
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QDialog, QInputDialog
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog
 from pytestqt.qtbot import QtBot
 
+from itp_monitor.gui.dialogs.help import menu_actions
 from itp_monitor.gui.dialogs.lab_import import LabImportDialog
 from itp_monitor.gui.main_window import MainWindow
 from itp_monitor.services.container import Services
@@ -179,3 +180,63 @@ def test_with_no_woman_chosen_the_handover_asks_for_one(
     with answering(read_and_close):
         empty.reports.save_handover(tmp_path / "h.pdf")
     assert not (tmp_path / "h.pdf").exists()
+
+
+def lab_file_from_the_menu(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, path: Path
+) -> dict[str, object]:
+    """File → Import laboratory results… with `path` chosen: what the dialog shows."""
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    action = next(
+        a for where, a in menu_actions(window) if where == "File → Import laboratory results…"
+    )
+    seen: dict[str, object] = {}
+
+    def look(dialog: QDialog) -> None:
+        assert isinstance(dialog, LabImportDialog)
+        seen["status"] = dialog.status.text()
+        seen["columns shown"] = dialog.columns_box.isVisible()
+        seen["summary"] = dialog.summary.text()
+        seen["save"] = dialog.save_button.text()
+        dialog.reject()
+
+    with answering(look):
+        action.trigger()
+    return seen
+
+
+def test_a_binary_file_says_why_and_offers_no_columns(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    picture = tmp_path / "results.csv"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
+    seen = lab_file_from_the_menu(window, monkeypatch, picture)
+    status = str(seen["status"])
+    assert status.startswith("The file does not look like a text laboratory file")
+    assert status.endswith("save the results as CSV or HL7.")
+    assert "column" not in status and "below" not in status  # there is nothing below
+    assert seen["columns shown"] is False
+    assert "PNG" not in status and "IHDR" not in status  # its bytes never echoed
+
+
+def test_one_result_is_one_result(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    one = tmp_path / "one.csv"
+    one.write_text(
+        "MRN,Collected at,Platelets,Unit,Accession\nNOBODY,2026-11-25 07:00,50,10^9/L,A1\n"
+    )
+    seen = lab_file_from_the_menu(window, monkeypatch, one)
+    assert str(seen["status"]).startswith("CSV: 1 platelet result. Nothing is saved")
+    assert seen["summary"] == "0 new · 1 unknown patient"
+    two = tmp_path / "two.csv"
+    two.write_text(
+        "MRN,Collected at,Platelets,Unit,Accession\n"
+        "NOBODY,2026-11-25 07:00,50,10^9/L,A1\n"
+        "NOONE,2026-11-25 07:00,50,10^9/L,A2\n"
+        "DEMO-03,2026-11-25 07:00,64,10^9/L,A3\n"
+    )
+    seen = lab_file_from_the_menu(window, monkeypatch, two)
+    assert str(seen["status"]).startswith("CSV: 3 platelet results. Nothing is saved")
+    assert seen["summary"] == "1 new · 2 unknown patients"
+    assert seen["save"] == "Save 1 new"

@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from disks import read_only
+from disks import fill, read_only, tiny_disk
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -187,7 +188,8 @@ def test_a_read_only_database_opens_read_only_and_a_save_says_read_only(
     qtbot: QtBot, tmp_path: Path, template_db: Path
 ) -> None:
     """A read-only disk (tests/disks.py: a read-only bind mount as root, else permissions).
-    Loading the demonstration ward is a save like any other: it must say read-only."""
+    Loading the demonstration ward is disabled; tried all the same (its slot called), it
+    says the database was opened read-only, and not to open it read-only."""
     share = tmp_path / "share"
     share.mkdir()
     shutil.copy(template_db, share / "ward.sqlite")
@@ -200,7 +202,8 @@ def test_a_read_only_database_opens_read_only_and_a_save_says_read_only(
             return False
         seen["title"] = window.windowTitle()
         action = next(a for a in window.findChildren(QAction) if "demonstration" in a.text())
-        QTimer.singleShot(0, action.trigger)
+        seen["demo action"] = (action.isEnabled(), action.statusTip())
+        QTimer.singleShot(0, window.load_demo)
         return True
 
     def read_the_message() -> bool:
@@ -234,8 +237,77 @@ def test_a_read_only_database_opens_read_only_and_a_save_says_read_only(
     assert "the database is read-only" in str(seen["text"])
     assert seen["buttons"] == ["Choose another database…", "Open read-only", "Quit"]
     assert seen["title"] == f"ITP Monitor — {db} (read-only)"
-    assert len(told) == 1 and "read-only" in told[0].lower()
-    assert "Traceback" not in told[0] and "INSERT" not in told[0]
+    assert seen["demo action"] == (False, "Opened read-only: nothing can be saved")
+    assert [t.strip() for t in told] == [
+        f"Not saved: the database was opened read-only ({db}): nothing can be saved to it."
+    ]
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path, template_db: Path) -> Iterator[Path]:
+    """A ward database on a disk with no space left (a small tmpfs: root only)."""
+    with tiny_disk(tmp_path / "disk", template_db.stat().st_size // 1024 + 256) as disk:
+        db = disk / "ward.sqlite"
+        shutil.copy(template_db, db)
+        fill(disk)
+        yield db
+
+
+def test_a_full_disk_offers_to_try_again_once_space_is_freed(qtbot: QtBot, full_disk: Path) -> None:
+    first: dict[str, object] = {}
+    second: dict[str, object] = {}
+    end: dict[str, object] = {}
+    press_again = the_dialog(qtbot, second, "Try again")
+
+    def space_freed_then_try_again() -> bool:
+        if shown(OpenFailedDialog) is None:
+            return False
+        (full_disk.parent / "filler").unlink()
+        return press_again()
+
+    answering(
+        [
+            the_dialog(qtbot, first, "Try again"),  # still full: asked again
+            space_freed_then_try_again,
+            closing_the_window(end),
+        ]
+    )
+    assert run_app(str(full_disk)) == 0
+    assert "cannot open its database: the disk is full" in str(first["text"])
+    assert "Free some space on the disk, then try again" in str(first["info"])
+    assert first["buttons"] == [
+        "Choose another database…",
+        "Open read-only",
+        "Quit",
+        "Try again",
+    ]
+    assert second["text"] == first["text"]
+    assert end["title"] == f"ITP Monitor — {full_disk}"  # writable: nothing about reading only
+
+
+def test_a_full_disk_opened_read_only_says_the_disk_is_full(qtbot: QtBot, full_disk: Path) -> None:
+    seen: dict[str, object] = {}
+
+    def look() -> bool:
+        window = shown(MainWindow)
+        if not isinstance(window, MainWindow):
+            return False
+        label = window.findChild(QLabel, "read_only")
+        new = next(a for a in window.findChildren(QAction) if a.text() == "&New patient…")
+        seen["title"] = window.windowTitle()
+        seen["status"] = label.text() if isinstance(label, QLabel) else ""
+        seen["new patient"] = (new.isEnabled(), new.statusTip())
+        window.close()
+        return True
+
+    answering([the_dialog(qtbot, {}, "Open read-only"), look])
+    assert run_app(str(full_disk)) == 0
+    assert seen["title"] == f"ITP Monitor — {full_disk} (the disk is full: nothing can be saved)"
+    assert "The disk is full: nothing can be saved" in str(seen["status"])
+    assert seen["new patient"] == (
+        False,
+        str(seen["status"]).removeprefix("<b>").removesuffix("</b>"),
+    )
 
 
 def test_an_error_at_start_is_one_short_message_naming_the_log(
@@ -248,7 +320,7 @@ def test_an_error_at_start_is_one_short_message_naming_the_log(
     db = tmp_path / "ward.sqlite"
     shutil.copy(template_db, db)
 
-    def broken(*_args: object) -> MainWindow:
+    def broken(*_args: object, **_kwargs: object) -> MainWindow:
         raise RuntimeError("INSERT INTO patients VALUES ('DEMO-03', 45000)")
 
     monkeypatch.setattr(app_module, "MainWindow", broken)  # a bug nobody foresaw

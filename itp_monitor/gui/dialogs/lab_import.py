@@ -23,15 +23,20 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMainWindow,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from itp_monitor.gui.forms.saving import opened_read_only, storage_words
 from itp_monitor.gui.models.lab_rows import HEADERS, STATUS, STATUS_COLUMN, LabRowsModel
+from itp_monitor.services.errors import StorageFailure
 from itp_monitor.services.lab_files import UnreadableFile
 from itp_monitor.services.lab_import import IGNORED, LabImportService, LabOptions, LabPreview
 
@@ -47,16 +52,26 @@ UNITS = ["", "10^9/L", "10^3/uL", "/uL"]  # "" = the file gives a unit on every 
 FILE_TYPES = "Laboratory files (*.csv *.txt *.tsv *.hl7 *.oru);;All files (*)"
 
 
-def counted_text(counted: dict[str, int]) -> str:
+def counted(n: int, word: str) -> str:
+    """'1 result', '2 results': a number and its word, singular or plural."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def counted_text(counts: dict[str, int]) -> str:
     """2 new · 1 duplicate · 3 invalid: the statuses that occur (and always the new)."""
     parts = []
     for status, (label, _) in STATUS.items():
-        n = counted[status]
+        n = counts[status]
         if n or status == "new":
             word = label.split(" ", 1)[1]
-            plural = n != 1 and status in ("correction", "duplicate")
-            parts.append(f"{n} {word}{'s' if plural else ''}")
+            # nouns take a plural; "new" and "invalid" describe, and do not
+            parts.append(counted(n, word) if status not in ("new", "invalid") else f"{n} {word}")
     return " · ".join(parts)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(".")
+    return text[:1].upper() + text[1:]
 
 
 class LabImportDialog(QDialog):
@@ -185,7 +200,9 @@ class LabImportDialog(QDialog):
         except UnreadableFile as e:
             self.preview = None
             self.model.set_rows([])
-            self._show_problem(f"{e}. Say which column holds what, below.")
+            # the columns can be mapped only when a header was read (not from a binary file)
+            hint = ". Say which column holds what, below." if self.header else "."
+            self._show_problem(f"{_sentence(str(e))}{hint}")
             self.columns_box.setVisible(bool(self.header))
             self._summarise()
             return
@@ -195,7 +212,8 @@ class LabImportDialog(QDialog):
         kind = "HL7 v2" if self.preview.kind == "hl7" else "CSV"
         self.status.setStyleSheet("")
         self.status.setText(
-            f"{kind}: {len(self.preview.rows)} platelet results. Nothing is saved until you "
+            f"{kind}: {counted(len(self.preview.rows), 'platelet result')}. Nothing is saved "
+            "until you "
             "press Save."
         )
         self._summarise()
@@ -250,13 +268,14 @@ class LabImportDialog(QDialog):
             self.save_button.setEnabled(False)
             self.save_button.setText("Save")
             return
-        counted = self.preview.summary
-        self.summary.setText(counted_text(counted))
-        to_save = counted["new"] + counted["correction"]
+        counts = self.preview.summary
+        self.summary.setText(counted_text(counts))
+        to_save = counts["new"] + counts["correction"]
         self.save_button.setEnabled(to_save > 0 and self.saved is None)
+        corrections = counts["correction"]
         self.save_button.setText(
-            f"Save {counted['new']} new"
-            + (f" and {counted['correction']} corrections" if counted["correction"] else "")
+            f"Save {counts['new']} new"
+            + (f" and {counted(corrections, 'correction')}" if corrections else "")
         )
 
     def _filter(self, only: bool) -> None:
@@ -272,6 +291,9 @@ class LabImportDialog(QDialog):
         except UnreadableFile as e:
             self._show_problem(str(e))
             return
+        except StorageFailure as e:
+            self._show_problem(storage_words(e, opened_read_only(self), kept=""))
+            return
         if self.mapping_edited and self.remember.isChecked() and self.header:
             self.labs.remember_mapping(self.header, options.mapping)
         self.preview = self.saved
@@ -280,3 +302,30 @@ class LabImportDialog(QDialog):
         self.status.setText(f"Saved {self.saved.to_save} from {self.path.name}.")
         self._summarise()
         self.accept()
+
+
+def edit_local_codes(labs: LabImportService, window: QMainWindow) -> None:
+    """Settings → Laboratory codes: the laboratory's own codes for the platelet count."""
+    text, ok = QInputDialog.getText(
+        window,
+        "Laboratory codes",
+        "Your laboratory's own codes for the platelet count in HL7 results, besides\n"
+        "LOINC 777-3 and 26515-7 (separate several with commas):",
+        text=", ".join(labs.local_codes()),
+    )
+    if not ok:
+        return
+    try:
+        kept = labs.set_local_codes(text.split(","))
+    except ValueError as e:
+        QMessageBox.warning(window, "Laboratory codes", str(e))
+        return
+    except StorageFailure as e:
+        QMessageBox.warning(
+            window, "Laboratory codes", storage_words(e, opened_read_only(window), kept="")
+        )
+        return
+    window.statusBar().showMessage(
+        f"Platelet codes in HL7 results: LOINC 777-3, 26515-7{''.join(', ' + c for c in kept)}",
+        10_000,
+    )

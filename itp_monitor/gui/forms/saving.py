@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QWidget
 from itp_monitor import last_resort
 from itp_monitor.services.errors import (
     DatabaseBusy,
+    Failure,
     InvalidEntry,
     NotFound,
     StorageFailure,
@@ -35,10 +36,40 @@ ERROR_STYLE = "color: #B03A00;"  # dark vermillion, readable on the window colou
 WARNING_STYLE = "color: #8A5A00;"
 
 
-def storage_words(error: StorageFailure) -> str:
-    """'Not saved: the disk is full (/ward.sqlite). Free some space on the disk, then try again.'"""
+# A property of the main window: why the database was opened read-only (a Failure's
+# value), for the words of a save that is tried all the same.
+OPENED_READ_ONLY = "opened_read_only"
+KEPT = " Your entry is still here."
+
+
+def opened_read_only(widget: QObject | None) -> Failure | None:
+    """Why the window holding `widget` opened its database read-only; None if it did not."""
+    while widget is not None:
+        value = widget.property(OPENED_READ_ONLY)
+        if value:
+            return Failure(str(value))
+        widget = widget.parent()
+    return None
+
+
+def storage_words(error: StorageFailure, because: Failure | None = None, kept: str = KEPT) -> str:
+    """'Not saved: the disk is full (/ward.sqlite). Free some space on the disk, then try
+    again.' `because` is why the app opened the database read-only, if it did: a save
+    refused for that is said so, never with the advice to open it read-only."""
+    if error.failure is Failure.READ_ONLY:
+        if because is Failure.FULL:
+            return (
+                f"Not saved: the disk is full ({error.where}), so the database was opened "
+                f"only to read. Free some space on the disk, then open it again.{kept}"
+            )
+        if because is not None:
+            return (
+                f"Not saved: the database was opened read-only ({error.where}): "
+                f"nothing can be saved to it.{kept}"
+            )
+        return f"Not saved: {error}. Ask for permission to write it, then open it again.{kept}"
     advice = error.advice[:1].upper() + error.advice[1:]
-    return f"Not saved: {error}. {advice}. Your entry is still here."
+    return f"Not saved: {error}. {advice}.{kept}"
 
 
 class SaveRunner(QObject):
@@ -100,7 +131,7 @@ class SaveRunner(QObject):
                 self._timer.start(RETRY_EVERY_MS)
         except StorageFailure as e:
             self._attempt = None
-            self._failed(storage_words(e))
+            self._failed(storage_words(e, opened_read_only(self.parent())))
         except NotFound as e:
             self._attempt = None
             self._failed(f"Not saved: {e}. It may have been changed elsewhere.")

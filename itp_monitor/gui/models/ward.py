@@ -81,6 +81,7 @@ COLUMNS: list[tuple[str, Callable[[PatientEvaluation], tuple[str, Any]]]] = [
     ("Response", _response),
 ]
 FLAGS_COLUMN, NAME_COLUMN = 0, 2
+WRAPPING = (2, 3, 8)  # Name, GA, Response: words that may wrap onto two lines
 NUMERIC = {5, 6, 7}
 
 

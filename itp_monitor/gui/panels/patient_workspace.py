@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
+    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -128,6 +129,16 @@ class PatientWorkspace(QWidget):
         if total > 0:
             chart = round(total * CHART_SHARE)
             self.splitter.setSizes([chart, total - chart])
+
+    def set_read_only(self, note: str | None) -> None:
+        """With a note, nothing here can save: every button that would is disabled, saying why."""
+        for tab in self.record_tabs.values():
+            tab.set_read_only(note)
+        # Edit details… and Archive…/Restore… (the header's own Back stays)
+        for button in self.header.findChildren(QPushButton):
+            if button is self.header.archive or button.text().startswith("Edit details"):
+                button.setEnabled(note is None)
+                button.setToolTip(note or "")
 
     def _record_tab(self, record_type: type, note: str = "") -> RecordTab:
         form = FORMS[record_type]

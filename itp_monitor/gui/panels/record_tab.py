@@ -31,6 +31,7 @@ class RecordTab(QWidget):
     def __init__(self, record_type: type, title: str, shortcut: str, note: str = "") -> None:
         super().__init__()
         self.record_type = record_type
+        self.read_only: str | None = None  # why nothing can be saved, when it cannot
         self.model = RecordTableModel(record_type)
         proxy = QSortFilterProxyModel(self)
         proxy.setSourceModel(self.model)
@@ -55,10 +56,14 @@ class RecordTab(QWidget):
         self.add = QPushButton(f"Add {in_sentence(title)}… ({shortcut})")
         self.add.clicked.connect(lambda: self.add_requested.emit(self.record_type))
         self.correct = QPushButton("Correct…")
-        self.correct.setToolTip("Correct the selected entry; the original is kept")
+        self.correct.setProperty("usual_tip", "Correct the selected entry; the original is kept")
+        self.correct.setToolTip(self.correct.property("usual_tip"))
         self.correct.clicked.connect(self._correct)
         self.void = QPushButton("Void…")
-        self.void.setToolTip("Mark the selected entry as entered in error; it is kept")
+        self.void.setProperty(
+            "usual_tip", "Mark the selected entry as entered in error; it is kept"
+        )
+        self.void.setToolTip(self.void.property("usual_tip"))
         self.void.clicked.connect(self._void)
         bar = QHBoxLayout()
         for button in (self.add, self.correct, self.void):
@@ -129,17 +134,26 @@ class RecordTab(QWidget):
     def select_row(self, row: int) -> None:
         self.table.selectRow(row)
 
+    def set_read_only(self, note: str | None) -> None:
+        """With a note, nothing here can save (the database was opened read-only): the
+        buttons are disabled and say why; a double-click corrects nothing."""
+        self.read_only = note
+        self.add.setEnabled(note is None)
+        for button in (self.add, self.correct, self.void):
+            button.setToolTip(note or button.property("usual_tip") or "")
+        self._enable()
+
     def _enable(self) -> None:
-        chosen = self.selected() is not None
+        chosen = self.selected() is not None and self.read_only is None
         self.correct.setEnabled(chosen)
         self.void.setEnabled(chosen)
 
     def _correct(self) -> None:
         stored = self.selected()
-        if stored is not None:
+        if stored is not None and self.read_only is None:
             self.correct_requested.emit(self.record_type, stored)
 
     def _void(self) -> None:
         stored = self.selected()
-        if stored is not None:
+        if stored is not None and self.read_only is None:
             self.void_requested.emit(self.record_type, stored)

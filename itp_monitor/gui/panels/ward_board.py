@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QFontMetrics, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -21,6 +29,7 @@ from itp_monitor.gui.models.ward import (
     FLAGS_COLUMN,
     PATIENT_ID_ROLE,
     SORT_ROLE,
+    WRAPPING,
     WardTableModel,
 )
 from itp_monitor.gui.widgets.badges import FlagBadgeDelegate, widest_badge
@@ -49,19 +58,78 @@ class _Search(QSortFilterProxyModel):
         return self.text in patient.mrn.casefold() or self.text in patient.name.casefold()
 
 
+# Columns are sized from this many rows (those in view first), not from every woman of a
+# large ward: measuring 300 rows on every change cost a third of a second.
+MEASURED_ROWS = 40
+
+
 class _BoardTable(QTableView):
-    """The board's table: the Flags column takes the room the others leave, but never less
-    than its longest badge needs (a narrow window scrolls sideways instead)."""
+    """The board's table: every column as wide as its text, the Flags column taking the
+    room left. When that is too little for the longest badge (a laptop screen, a large
+    font), the columns of words (Name, GA, Response) wrap their text, down to their
+    longest word, before anything is cut or the board scrolls sideways; only a window
+    narrower still scrolls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # the widths the text needs, measured once per change of the ward or the font,
+        # not on every resize (measuring is slow on a large ward)
+        self._natural: dict[int, int] | None = None
+        self._narrowest: dict[int, int] = {}
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self.fit_flags()
+        self.fit_columns()
 
-    def fit_flags(self) -> None:
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.refit()
+
+    def refit(self) -> None:
+        """Measures the text again (the ward or the font changed), then fits the columns."""
+        self._natural = None
+        self._narrowest = {}
+        self.fit_columns()
+
+    def _measure(self) -> dict[int, int]:
         header = self.horizontalHeader()
-        others = header.length() - header.sectionSize(FLAGS_COLUMN)
-        room = self.viewport().width() - others
-        header.resizeSection(FLAGS_COLUMN, max(room, widest_badge(self.font())))
+        hints = {c: self.sizeHintForColumn(c) for c in range(header.count()) if c != FLAGS_COLUMN}
+        self._narrowest = {c: self._words(c, hints[c]) for c in WRAPPING if c in hints}
+        return {c: max(hint, header.sectionSizeHint(c)) for c, hint in hints.items()}
+
+    def _words(self, column: int, hint: int) -> int:
+        """The width that shows each word of `column` whole, its text wrapped between them
+        (`hint`: the view's width for the column on one line, its cells' margins included)."""
+        model = self.model()
+        metrics = QFontMetrics(self.font())
+        texts = [str(model.index(r, column).data() or "") for r in range(model.rowCount())]
+        if not texts:
+            return hint
+        longest = max(metrics.horizontalAdvance(t) for t in texts)
+        word = max(metrics.horizontalAdvance(w) for t in texts for w in t.split() or [""])
+        margins = max(hint - longest, 0)  # what the cell adds to its longest line
+        return max(word + margins, self.horizontalHeader().sectionSizeHint(column))
+
+    def fit_columns(self) -> None:
+        if self.model() is None:
+            return
+        if self._natural is None:
+            self._natural = self._measure()
+        header = self.horizontalHeader()
+        widths = dict(self._natural)
+        room = self.viewport().width()
+        flags = widest_badge(self.font())
+        over = sum(widths.values()) + flags - room
+        if over > 0:
+            give = {c: max(widths[c] - self._narrowest.get(c, widths[c]), 0) for c in WRAPPING}
+            can = sum(give.values())
+            for c in WRAPPING:  # each gives in proportion to what it can spare
+                widths[c] -= min(give[c], -(-over * give[c] // can)) if can else 0
+        for c, width in widths.items():
+            if header.sectionSize(c) != width:
+                header.resizeSection(c, width)
+        header.resizeSection(FLAGS_COLUMN, max(room - sum(widths.values()), flags))
 
 
 class EmptyWardPanel(QWidget):
@@ -124,13 +192,23 @@ class WardBoard(QWidget):
         # rows as tall as their badges need: all of a woman's flags are always in sight
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setItemDelegateForColumn(FLAGS_COLUMN, FlagBadgeDelegate(self.table))
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(FLAGS_COLUMN, QHeaderView.ResizeMode.Fixed)
-        header.setResizeContentsPrecision(40)  # columns sized from the first rows, not all
-        header.sectionResized.connect(
-            lambda column, _old, _new: column != FLAGS_COLUMN and self.table.fit_flags()
-        )
+        # every width is set by fit_columns, from the text the cells hold
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.horizontalHeader().setResizeContentsPrecision(MEASURED_ROWS)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        # once for all the changes of one turn of the event loop (a poll may bring several)
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.timeout.connect(self.table.refit)
+        for signal in (
+            self.proxy.modelReset,
+            self.proxy.dataChanged,
+            self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,
+            self.proxy.layoutChanged,
+        ):
+            signal.connect(self._refit.start)
         self.table.doubleClicked.connect(self._open_index)
         self.table.activated.connect(self._open_index)  # Enter on a row
 
@@ -144,7 +222,7 @@ class WardBoard(QWidget):
         find.setWhatsThis("Ward board → find a woman by MRN or name")  # listed in Help
         self.show_archived = QCheckBox("Show archived")
         self.show_archived.toggled.connect(self.archived_toggled)
-        admit = QPushButton("New patient…")
+        self.admit = admit = QPushButton("New patient…")
         admit.setToolTip("Admit a patient (Ctrl+N)")
         admit.clicked.connect(self.admit_requested)
         self.summary = QLabel("")
@@ -163,6 +241,14 @@ class WardBoard(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.summary)
+
+    def set_read_only(self, note: str) -> None:
+        """Nothing can be saved: admitting a woman and loading the demonstration are
+        disabled and say why."""
+        for button in (self.admit, self.empty.load_demo):
+            button.setEnabled(False)
+            button.setToolTip(note)
+        self.empty.text.setText(f"<b>{note}.</b>")
 
     def set_ward(self, rows: list[PatientEvaluation]) -> None:
         selected = self.selected_patient_id()

@@ -3,13 +3,19 @@ code writes a PDF (QPdfWriter, for the command line) or prints (QPrinter, in the
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMessageLogContext, QRectF, QSizeF, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import (
+    QBuffer,
+    QIODevice,
+    QMessageLogContext,
+    QRectF,
+    QSizeF,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QPagedPaintDevice, QPageSize, QPainter, QPdfWriter
 from PySide6.QtWidgets import QApplication
 
@@ -19,6 +25,7 @@ from itp_monitor.gui.reports.page import TEXT_PT, Page, set_page
 from itp_monitor.gui.reports.series import SERIES_PT, series_html
 from itp_monitor.gui.reports.ward import ward_html
 from itp_monitor.services.exports import CaseSeries
+from itp_monitor.services.files import write_atomically
 from itp_monitor.services.reports import Handover, WardSummary
 
 RESOLUTION = 300  # dots per inch of the PDF's layout; text and the chart are vectors
@@ -67,23 +74,24 @@ def paint_flowing(page: Page, body: str, text_pt: float = TEXT_PT) -> None:
 
 
 def write_pdf(path: Path, title: str, draw: Callable[[Page], None], landscape: bool) -> None:
-    """Writes the PDF beside `path` and renames it over `path` once complete."""
+    """Paints the PDF in memory, then writes it whole or not at all.
+
+    QPdfWriter says nothing when its file cannot be written (a full disk left a 0-byte
+    PDF in place of the target), so it writes to a buffer and the bytes go through
+    write_atomically, whose OSError names `path`.
+    """
     ensure_app()
-    path = path.resolve()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        writer = QPdfWriter(tmp)
-        writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-        writer.setResolution(RESOLUTION)
-        writer.setTitle(title)
-        writer.setCreator(f"ITP Monitor {__version__}")
-        paint(writer, draw, landscape)
-        del writer  # closes the file
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setResolution(RESOLUTION)
+    writer.setTitle(title)
+    writer.setCreator(f"ITP Monitor {__version__}")
+    paint(writer, draw, landscape)
+    del writer  # ends the document in the buffer
+    buffer.close()
+    write_atomically(path, bytes(buffer.data().data()))
 
 
 def write_handover_pdf(path: Path, handover: Handover) -> None:
