@@ -64,7 +64,17 @@ def answering(steps: list[Step], every_ms: int = 20) -> None:
     """Plays `steps` in order against what appears on screen, from the event loop."""
 
     def tick() -> None:
-        if steps and steps[0]():
+        try:
+            done = bool(steps) and steps[0]()
+        except BaseException:
+            # A step that cannot do its part (a button missing) must fail the test, not
+            # leave a modal dialog waiting for the timeout: close what is open, then raise
+            # (pytest-qt reports an exception raised in a timer).
+            steps.clear()
+            for widget in QApplication.topLevelWidgets():
+                widget.close()
+            raise
+        if done:
             steps.pop(0)
         if steps:
             QTimer.singleShot(every_ms, tick)
