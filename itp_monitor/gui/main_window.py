@@ -316,11 +316,9 @@ class MainWindow(QMainWindow):
             lambda v, confirmed: self.services.patients.add(make_patient(v), confirmed=confirmed),
             parent=self,
         )
-        self.dialog = dialog
         if dialog.exec() == EntryDialog.DialogCode.Accepted:
             self.hub.ward_changed.emit()
             self.open_patient(dialog.result_value.id)
-        self.dialog = None
 
     def load_demo(self) -> None:
         try:
@@ -345,9 +343,7 @@ class MainWindow(QMainWindow):
                 return
             path = Path(name)
         dialog = LabImportDialog(self.services.labs, self, path)
-        self.dialog = dialog
         saved = dialog.saved if dialog.exec() == LabImportDialog.DialogCode.Accepted else None
-        self.dialog = None
         if saved is not None:
             self.refresh_all()
             self.statusBar().showMessage(f"Saved {saved.to_save} from {saved.source}", 10_000)
@@ -361,9 +357,7 @@ class MainWindow(QMainWindow):
         from itp_monitor.gui.dialogs.protocol_settings import ProtocolSettingsDialog
 
         dialog = ProtocolSettingsDialog(self.services.protocol, self)
-        self.dialog = dialog
         dialog.exec()
-        self.dialog = None
         if dialog.changed:
             self.hub.protocol_changed.emit()
 
@@ -371,9 +365,7 @@ class MainWindow(QMainWindow):
         from itp_monitor.gui.dialogs.help import ShortcutsDialog
 
         dialog = ShortcutsDialog(self)
-        self.dialog = dialog
         dialog.exec()
-        self.dialog = None
 
     def show_guide(self) -> None:
         """The guide in a window of its own, to read beside the app; opened once."""

@@ -227,7 +227,8 @@ class PlateletChart(QWidget):
         self.zoomed_by_hand = True
 
     def print_size(self) -> QSize:
-        return self.view.viewport().size()
+        size: QSize = self.view.viewport().size()
+        return size
 
     def paint_for_print(self, painter: QPainter) -> None:
         """Paints the plots (not the controls) at their on-screen size, markers as
@@ -253,7 +254,7 @@ class PlateletChart(QWidget):
         return xs.tolist()  # type: ignore[no-any-return]
 
     def projection_shown(self) -> bool:
-        return self.projection_line.isVisible()
+        return bool(self.projection_line.isVisible())
 
     def band_edges(self) -> list[tuple[float, float]]:
         return self.bands.edges()

@@ -227,8 +227,9 @@ class LabImportDialog(QDialog):
     def _build_columns(self) -> None:
         while self.columns_grid.count():
             item = self.columns_grid.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.column_choices = []
         for i, name in enumerate(self.header):
             choice = QComboBox()

@@ -128,7 +128,8 @@ class HistoryTableModel(RowsModel):
         self.endResetModel()
 
     def entry(self, row: int) -> AuditRecord:
-        return self._rows[row]
+        found: AuditRecord = self._rows[row]
+        return found
 
     def cells(self, e: AuditRecord) -> list[str]:
         """The row's texts in the order of HEADERS."""

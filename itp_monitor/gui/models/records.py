@@ -136,7 +136,8 @@ class RecordTableModel(RowsModel):
             self.endInsertRows()
 
     def stored(self, row: int) -> Stored[Any]:
-        return self._rows[row]
+        found: Stored[Any] = self._rows[row]
+        return found
 
     def row_of(self, record_id: int) -> int | None:
         """The row of this record, else of the version that corrected it, else None."""

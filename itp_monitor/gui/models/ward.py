@@ -111,7 +111,8 @@ class WardTableModel(RowsModel):
             self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
 
     def evaluation_of(self, row: int) -> PatientEvaluation:
-        return self._rows[row]
+        found: PatientEvaluation = self._rows[row]
+        return found
 
     def row_of(self, patient_id: int) -> int | None:
         return next((i for i, r in enumerate(self._rows) if r.patient.id == patient_id), None)

@@ -65,7 +65,6 @@ class PatientWorkspace(QWidget):
         self.patient_id: int | None = None
         self.records: PatientRecords | None = None
         self.evaluation: PatientEvaluation | None = None
-        self.dialog: EntryDialog | ReasonDialog | None = None  # the one open, for tests
 
         self.header = PatientHeader()
         self.header.back_requested.connect(self.back_requested)
@@ -188,11 +187,9 @@ class PatientWorkspace(QWidget):
     # --- entering and correcting ------------------------------------------------------
 
     def _run(self, dialog: EntryDialog | ReasonDialog) -> bool:
-        self.dialog = dialog
-        try:
-            return dialog.exec() == EntryDialog.DialogCode.Accepted
-        finally:
-            self.dialog = None
+        """Shows a form or a reason box until it is saved or cancelled (the screenshots
+        tool replaces this to draw the dialog instead)."""
+        return dialog.exec() == EntryDialog.DialogCode.Accepted
 
     def add_record(self, record_type: type) -> None:
         if self.records is None or self.patient_id is None:

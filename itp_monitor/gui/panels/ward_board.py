@@ -218,7 +218,8 @@ class WardBoard(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.proxy.set_text)
         self.search.returnPressed.connect(self._open_first)
-        find = QShortcut(QKeySequence.StandardKey.Find, self, activated=self.search.setFocus)
+        find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
+        find.activated.connect(self.search.setFocus)
         find.setWhatsThis("Ward board → find a woman by MRN or name")  # listed in Help
         self.show_archived = QCheckBox("Show archived")
         self.show_archived.toggled.connect(self.archived_toggled)

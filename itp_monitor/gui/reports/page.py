@@ -97,13 +97,15 @@ class Page:
     def __init__(self, device: QPagedPaintDevice, painter: QPainter) -> None:
         self.device = device
         self.painter = painter
-        rect = device.pageLayout().paintRectPixels(device.resolution())
+        # QPdfWriter and QPrinter both have resolution(); their common base does not
+        self.dpi: int = device.logicalDpiX()
+        rect = device.pageLayout().paintRectPixels(self.dpi)
         self.width = float(rect.width())
         self.height = float(rect.height())
         self.y = 0.0
 
     def mm(self, millimetres: float) -> float:
-        return millimetres * self.device.resolution() / 25.4
+        return millimetres * self.dpi / 25.4
 
     def document(
         self, body: str, width: float | None = None, text_pt: float = TEXT_PT

@@ -58,7 +58,7 @@ class FlagBadgeDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        flags = flags_of(QModelIndex(index))
+        flags = flags_of(_plain(index))
         if not flags:
             super().paint(painter, option, index)
             return
@@ -80,7 +80,7 @@ class FlagBadgeDelegate(QStyledItemDelegate):
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
-        flags = flags_of(QModelIndex(index))
+        flags = flags_of(_plain(index))
         metrics = QFontMetrics(option.font)
         if not flags:
             return QSize(80, metrics.height() + 10)
@@ -88,3 +88,11 @@ class FlagBadgeDelegate(QStyledItemDelegate):
         placed = layout_badges(flags, option.font, width)
         bottom = max(rect.bottom() for _, rect, _ in placed)
         return QSize(width, bottom + 2 * MARGIN)
+
+
+def _plain(index: QModelIndex | QPersistentModelIndex) -> QModelIndex:
+    """Delegates may be handed either kind of index; the models read a QModelIndex."""
+    if isinstance(index, QPersistentModelIndex):
+        model = index.model()
+        return model.index(index.row(), index.column()) if model is not None else QModelIndex()
+    return index
