@@ -144,7 +144,7 @@ def main() -> int:
     print(f"second import of {large} rows raised the peak by {peaks[-1][1] - large_peak:.0f} MiB")
     print(f"target: preview + save of {sizes[-1]} rows under {TARGET_S:.0f} s: ", end="")
     print("met" if total < TARGET_S else "MISSED")
-    return 0 if total < TARGET_S else 1
+    return 0  # a benchmark reports; a missed target must not stop `make bench` before the rest
 
 
 if __name__ == "__main__":
