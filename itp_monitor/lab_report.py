@@ -6,14 +6,6 @@ from itp_monitor.domain.validation import fmt_number
 from itp_monitor.domain.wording import counted
 from itp_monitor.services.lab_import import LabPreview
 
-LABELS = {
-    "new": "new",
-    "duplicate": "duplicate",
-    "unknown_patient": "unknown patient",
-    "invalid": "invalid",
-    "correction": "correction",
-}
-
 
 def as_table(preview: LabPreview) -> str:
     kind = "HL7 v2" if preview.kind == "hl7" else "CSV"
@@ -31,12 +23,12 @@ def as_table(preview: LabPreview) -> str:
         value = fmt_number(r.value) if r.value is not None else "—"
         lines.append(
             f"{r.line:>5}  {(r.mrn or '—'):<12} {when:<16} {value:>8}  "
-            f"{LABELS[r.status]:<16} {r.reason or (f'note: {r.note}' if r.note else '')}".rstrip()
+            f"{r.status.label:<16} {r.reason or (f'note: {r.note}' if r.note else '')}".rstrip()
         )
     summary = preview.summary
     lines.append("")
-    lines.append("Summary: " + ", ".join(f"{summary[s]} {LABELS[s]}" for s in LABELS) + ".")
-    to_save = summary["new"] + summary["correction"]
+    lines.append("Summary: " + ", ".join(f"{n} {s.label}" for s, n in summary.items()) + ".")
+    to_save = sum(n for s, n in summary.items() if s.saved)
     what = preview.to_save
     if preview.saved:
         lines.append(f"Saved {what}.")

@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
@@ -53,7 +54,27 @@ from itp_monitor.services.recorder import Recorder
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage.models import AuditEntry, Patient, PlateletCountRow, PreferenceRow
 
-STATUSES = ("new", "duplicate", "unknown_patient", "invalid", "correction")
+
+class LabStatus(StrEnum):
+    """What saving would do with a result (interfaces.md, "Statuses"); the value is the code
+    in `--json`, `label` the ward's words."""
+
+    NEW = "new"
+    DUPLICATE = "duplicate"
+    UNKNOWN_PATIENT = "unknown_patient"
+    INVALID = "invalid"
+    CORRECTION = "correction"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+    @property
+    def saved(self) -> bool:
+        """Saving adds it: a new count, or a correction of a stored one."""
+        return self in (LabStatus.NEW, LabStatus.CORRECTION)
+
+
 SOURCE = "lab"
 CORRECTED_BY_LAB = "corrected by the laboratory"
 MAPPING_KEY = "lab_csv_mapping:"
@@ -72,7 +93,7 @@ class LabRow:
     collected_at: datetime | None
     value: float | None
     accession: str | None
-    status: str
+    status: LabStatus
     reason: str | None
     patient_id: int | None = None
     corrects: int | None = None  # the stored count a correction replaces
@@ -88,17 +109,18 @@ class LabPreview:
     layout: CsvLayout | None = None
 
     @property
-    def summary(self) -> dict[str, int]:
-        counted = Counter(r.status for r in self.rows)
-        return {status: counted.get(status, 0) for status in STATUSES}
+    def summary(self) -> dict[LabStatus, int]:
+        """How many rows have each status, every status named (0 where none)."""
+        found = Counter(r.status for r in self.rows)
+        return {status: found.get(status, 0) for status in LabStatus}
 
     @property
     def to_save(self) -> str:
         """'3 new results and 1 correction': what saving adds, or added."""
         summary = self.summary
         return (
-            f"{counted(summary['new'], 'new result')} and "
-            f"{counted(summary['correction'], 'correction')}"
+            f"{counted(summary[LabStatus.NEW], 'new result')} and "
+            f"{counted(summary[LabStatus.CORRECTION], 'correction')}"
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -174,26 +196,26 @@ class _Judge:
         self.new_keys: set[tuple[int, datetime, float]] = set()
 
     def row(self, r: LabResult) -> LabRow:
-        def made(status: str, reason: str | None = None, **more: Any) -> LabRow:
+        def made(status: LabStatus, reason: str | None = None, **more: Any) -> LabRow:
             return LabRow(
                 r.line, r.mrn, r.collected_at, r.value, r.accession, status, reason, **more
             )
 
         if r.problem:
-            return made("invalid", r.problem)
+            return made(LabStatus.INVALID, r.problem)
         assert r.collected_at is not None and r.value is not None and r.mrn is not None
         errors = self.checker.check(
             PlateletCount(r.collected_at, r.value, SOURCE, r.accession)
         ).errors
         if errors:
-            return made("invalid", str(errors[0]))
+            return made(LabStatus.INVALID, str(errors[0]))
         patient = self.patients.get(r.mrn.strip().upper())
         if patient is None:
-            return made("unknown_patient", f"no patient with MRN {r.mrn}")
+            return made(LabStatus.UNKNOWN_PATIENT, f"no patient with MRN {r.mrn}")
         stored = self.by_accession.get(r.accession) if r.accession else None
         if r.corrected and stored is not None and stored[0] == patient and stored[1] != r.value:
             return made(
-                "correction",
+                LabStatus.CORRECTION,
                 f"the laboratory corrected {stored[1]:g} to {r.value:g}",
                 patient_id=patient,
                 corrects=stored[2],
@@ -201,18 +223,24 @@ class _Judge:
         key = (patient, r.collected_at, r.value)
         if stored is not None:
             return made(
-                "duplicate", f"accession {r.accession} is already stored", patient_id=patient
+                LabStatus.DUPLICATE,
+                f"accession {r.accession} is already stored",
+                patient_id=patient,
             )
         if key in self.stored:
-            return made("duplicate", "the same count is already stored for her", patient_id=patient)
+            return made(
+                LabStatus.DUPLICATE, "the same count is already stored for her", patient_id=patient
+            )
         if (r.accession and r.accession in self.new_accessions) or key in self.new_keys:
-            return made("duplicate", "the same result is earlier in this file", patient_id=patient)
+            return made(
+                LabStatus.DUPLICATE, "the same result is earlier in this file", patient_id=patient
+            )
         if r.accession:
             self.new_accessions.add(r.accession)
         self.new_keys.add(key)
         note = self._note(patient, PlateletCount(r.collected_at, r.value, SOURCE, r.accession))
         insort(self.times[patient], (r.collected_at, r.value))
-        return made("new", patient_id=patient, note=note)
+        return made(LabStatus.NEW, patient_id=patient, note=note)
 
     def _note(self, patient: int, count: PlateletCount) -> str | None:
         """The likely slips of a new count against her counts less than a day from it."""
@@ -299,7 +327,7 @@ class LabImportService(ServiceBase):
             kind, results, layout = self.read(path, options, session)
             judge = _Judge(session, results, now)  # one judge: it remembers the file's rows
             rows = tuple(judge.row(r) for r in results)
-            self._add(session, [r for r in rows if r.status == "new"], path.name, now)
+            self._add(session, [r for r in rows if r.status is LabStatus.NEW], path.name, now)
             recorder = Recorder(
                 session,
                 user=self.user,
@@ -309,7 +337,7 @@ class LabImportService(ServiceBase):
                 limits=limits(),
             )
             for r in rows:
-                if r.status == "correction":
+                if r.status is LabStatus.CORRECTION:
                     assert r.corrects is not None and r.collected_at and r.value is not None
                     recorder.correct(
                         r.corrects,

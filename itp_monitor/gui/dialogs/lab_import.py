@@ -8,7 +8,6 @@ the mapping is remembered for files with the same columns.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
@@ -34,11 +33,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from itp_monitor.domain.wording import counted
 from itp_monitor.gui.forms.saving import opened_read_only, storage_words
-from itp_monitor.gui.models.lab_rows import HEADERS, STATUS, STATUS_COLUMN, LabRowsModel
+from itp_monitor.gui.models.lab_rows import HEADERS, STATUS_COLUMN, STATUS_ROLE, LabRowsModel
 from itp_monitor.services.errors import StorageFailure
 from itp_monitor.services.lab_files import UnreadableFile
-from itp_monitor.services.lab_import import IGNORED, LabImportService, LabOptions, LabPreview
+from itp_monitor.services.lab_import import (
+    IGNORED,
+    LabImportService,
+    LabOptions,
+    LabPreview,
+    LabStatus,
+)
 
 FIELD_LABELS = {
     IGNORED: "— not read —",
@@ -52,20 +58,18 @@ UNITS = ["", "10^9/L", "10^3/uL", "/uL"]  # "" = the file gives a unit on every 
 FILE_TYPES = "Laboratory files (*.csv *.txt *.tsv *.hl7 *.oru);;All files (*)"
 
 
-def counted(n: int, word: str) -> str:
-    """'1 result', '2 results': a number and its word, singular or plural."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+# "new" and "invalid" describe and take no plural; the others are nouns
+_ADJECTIVES = (LabStatus.NEW, LabStatus.INVALID)
 
 
-def counted_text(counts: dict[str, int]) -> str:
+def counted_text(counts: dict[LabStatus, int]) -> str:
     """2 new · 1 duplicate · 3 invalid: the statuses that occur (and always the new)."""
     parts = []
-    for status, (label, _) in STATUS.items():
+    for status in LabStatus:
         n = counts[status]
-        if n or status == "new":
-            word = label.split(" ", 1)[1]
-            # nouns take a plural; "new" and "invalid" describe, and do not
-            parts.append(counted(n, word) if status not in ("new", "invalid") else f"{n} {word}")
+        if n or status is LabStatus.NEW:
+            word = status.label
+            parts.append(f"{n} {word}" if status in _ADJECTIVES else counted(n, word))
     return " · ".join(parts)
 
 
@@ -123,6 +127,7 @@ class LabImportDialog(QDialog):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.proxy.setFilterRole(STATUS_ROLE)
         self.proxy.setFilterKeyColumn(STATUS_COLUMN)
         self.table = QTableView()
         self.table.setModel(self.proxy)
@@ -271,17 +276,17 @@ class LabImportDialog(QDialog):
             return
         counts = self.preview.summary
         self.summary.setText(counted_text(counts))
-        to_save = counts["new"] + counts["correction"]
+        to_save = sum(n for status, n in counts.items() if status.saved)
         self.save_button.setEnabled(to_save > 0 and self.saved is None)
-        corrections = counts["correction"]
+        corrections = counts[LabStatus.CORRECTION]
         self.save_button.setText(
-            f"Save {counts['new']} new"
+            f"Save {counts[LabStatus.NEW]} new"
             + (f" and {counted(corrections, 'correction')}" if corrections else "")
         )
 
     def _filter(self, only: bool) -> None:
-        added = "|".join(re.escape(STATUS[s][0]) for s in ("new", "correction"))
-        self.proxy.setFilterRegularExpression(f"^(?!({added})$)" if only else "")
+        kept = "|".join(s.value for s in LabStatus if not s.saved)
+        self.proxy.setFilterRegularExpression(f"^({kept})$" if only else "")
 
     def save(self) -> None:
         if self.path is None or self.preview is None:

@@ -10,18 +10,24 @@ from PySide6.QtGui import QBrush, QColor
 
 from itp_monitor.domain.validation import fmt_number
 from itp_monitor.gui.models import Index, RowsModel, sortable
-from itp_monitor.services.lab_import import LabRow
+from itp_monitor.services.lab_import import LabRow, LabStatus
 
-# status: (symbol and words, background tint) — never colour alone
+# status: (symbol, background tint) beside its words — never colour alone
 STATUS = {
-    "new": ("+ new", "#d8f0e6"),
-    "correction": ("✎ correction", "#d9ecf8"),
-    "duplicate": ("= duplicate", "#eeeeee"),
-    "unknown_patient": ("? unknown patient", "#fbe9c8"),
-    "invalid": ("✘ invalid", "#f9dccb"),
+    LabStatus.NEW: ("+", "#d8f0e6"),
+    LabStatus.CORRECTION: ("✎", "#d9ecf8"),
+    LabStatus.DUPLICATE: ("=", "#eeeeee"),
+    LabStatus.UNKNOWN_PATIENT: ("?", "#fbe9c8"),
+    LabStatus.INVALID: ("✘", "#f9dccb"),
 }
 HEADERS = ["Line", "MRN", "Collected", "×10⁹/L", "Status", "Why"]
 STATUS_COLUMN = 4
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 1  # the status code, for filtering by status
+
+
+def shown_status(status: LabStatus) -> str:
+    """'+ new', '? unknown patient': symbol and words, as the table shows them."""
+    return f"{STATUS[status][0]} {status.label}"
 
 
 class LabRowsModel(RowsModel):
@@ -43,6 +49,8 @@ class LabRowsModel(RowsModel):
         column = index.column()
         if role == Qt.ItemDataRole.BackgroundRole and column == STATUS_COLUMN:
             return QBrush(QColor(STATUS[r.status][1]))
+        if role == STATUS_ROLE:
+            return r.status.value
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         values: list[Any] = [
@@ -50,7 +58,7 @@ class LabRowsModel(RowsModel):
             r.mrn,
             r.collected_at,
             r.value,
-            STATUS[r.status][0],
+            shown_status(r.status),
             # a new row that looks like a slip is saved, with a note saying why to look
             r.reason or (f"note: {r.note}" if r.note else None),
         ]
