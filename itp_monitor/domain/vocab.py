@@ -5,6 +5,32 @@ from __future__ import annotations
 from enum import IntEnum, StrEnum
 
 
+class AuditAction(StrEnum):
+    """What an audit entry records; the value is what the audit trail stores."""
+
+    CREATE = "create"
+    CORRECT = "correct"
+    VOID = "void"
+    ARCHIVE = "archive"
+    RESTORE = "restore"
+    SETTING = "setting"
+
+    @property
+    def label(self) -> str:
+        """In the History: 'recorded', 'corrected', ..."""
+        return _ACTION_LABELS[self]
+
+
+_ACTION_LABELS = {
+    AuditAction.CREATE: "recorded",
+    AuditAction.CORRECT: "corrected",
+    AuditAction.VOID: "voided",
+    AuditAction.ARCHIVE: "archived",
+    AuditAction.RESTORE: "restored to the ward",
+    AuditAction.SETTING: "changed a setting",
+}
+
+
 class RecordStatus(StrEnum):
     """Where a version of a clinical record stands; only `current` ones count."""
 

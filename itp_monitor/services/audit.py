@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from itp_monitor.domain.vocab import AuditAction
 from itp_monitor.services.results import AuditRecord
 from itp_monitor.storage.models import AuditEntry
 
@@ -32,7 +33,7 @@ def write(
     *,
     at_utc: datetime,
     user: str,
-    action: str,
+    action: AuditAction,
     entity: str,
     record_id: int | None,
     patient_id: int | None,

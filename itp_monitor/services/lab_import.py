@@ -30,7 +30,7 @@ from itp_monitor.domain.protocol import limits
 from itp_monitor.domain.records import PlateletCount
 from itp_monitor.domain.slips import Nearby, count_span, likely_slips
 from itp_monitor.domain.validation import Checker
-from itp_monitor.domain.vocab import RecordStatus
+from itp_monitor.domain.vocab import AuditAction, RecordStatus
 from itp_monitor.domain.wording import counted
 from itp_monitor.services import audit
 from itp_monitor.services.context import to_utc
@@ -154,7 +154,7 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[i : i + CHUNK]
 
 
-class _Judge:
+class _RowJudge:
     """Gives each result its status against the database as it is in `session`."""
 
     def __init__(self, session: Session, results: list[LabResult], now: datetime) -> None:
@@ -315,7 +315,7 @@ class LabImportService(ServiceBase):
         options = options or LabOptions()
         with self.db.reading() as session:
             kind, results, layout = self.read(path, options, session)
-            judge = _Judge(session, results, self.clock())
+            judge = _RowJudge(session, results, self.clock())
             rows = tuple(judge.row(r) for r in results)
         return LabPreview(path.name, kind, rows, saved=False, layout=layout)
 
@@ -325,7 +325,7 @@ class LabImportService(ServiceBase):
         now = self.clock()
         with self.db.writing() as session:
             kind, results, layout = self.read(path, options, session)
-            judge = _Judge(session, results, now)  # one judge: it remembers the file's rows
+            judge = _RowJudge(session, results, now)  # one judge: it remembers the file's rows
             rows = tuple(judge.row(r) for r in results)
             self._add(session, [r for r in rows if r.status is LabStatus.NEW], path.name, now)
             recorder = Recorder(
@@ -391,7 +391,7 @@ class LabImportService(ServiceBase):
                 {
                     "at_utc": stamp,
                     "user": self.user,
-                    "action": "create",
+                    "action": AuditAction.CREATE.value,
                     "entity": "platelet_count",
                     "record_id": ids[v["patient_id"], v["collected_at"], v["value"]],
                     "original_id": None,

@@ -19,6 +19,7 @@ from itp_monitor.domain.protocol import (
     whole_number_settings,
 )
 from itp_monitor.domain.validation import InvalidEntry, Problem, fmt_number
+from itp_monitor.domain.vocab import AuditAction
 from itp_monitor.services import audit
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.protocol_store import SettingState, protocol_in_force, states
@@ -70,7 +71,7 @@ class ProtocolService(ServiceBase):
                 session,
                 at_utc=to_utc(now),
                 user=self.user,
-                action="setting",
+                action=AuditAction.SETTING,
                 entity=ENTITY,
                 record_id=row.id,
                 patient_id=None,

@@ -21,7 +21,7 @@ from itp_monitor.domain.validation import (
     NeedsConfirmation,
     Problem,
 )
-from itp_monitor.domain.vocab import RecordStatus
+from itp_monitor.domain.vocab import AuditAction, RecordStatus
 from itp_monitor.services import audit
 from itp_monitor.services.errors import NotFound
 from itp_monitor.services.kinds import Kind, kind_of
@@ -139,7 +139,7 @@ class Recorder:
         self.session.flush()
         info = patient_info(row)
         self._audit(
-            "create",
+            AuditAction.CREATE,
             PATIENT_ENTITY,
             record_id=row.id,
             patient_id=row.id,
@@ -171,7 +171,7 @@ class Recorder:
         self.session.flush()
         after = patient_info(row)
         self._audit(
-            "correct",
+            AuditAction.CORRECT,
             PATIENT_ENTITY,
             record_id=row.id,
             patient_id=row.id,
@@ -191,7 +191,7 @@ class Recorder:
         before = _patient_values(patient_info(row))
         row.archived = archived
         self.session.flush()
-        action = "archive" if archived else "restore"
+        action = AuditAction.ARCHIVE if archived else AuditAction.RESTORE
         self._audit(
             action,
             PATIENT_ENTITY,
@@ -226,7 +226,7 @@ class Recorder:
         self._judge(patient, record, None, confirmed, accepted)
         row = self._new_row(kind, patient.id, record, supersedes=None)
         self._audit(
-            "create",
+            AuditAction.CREATE,
             kind.entity,
             record_id=row.id,
             patient_id=patient.id,
@@ -253,7 +253,7 @@ class Recorder:
         self.session.flush()  # frees the current-only unique indexes for the new version
         row = self._new_row(kind, old.patient_id, record, supersedes=old.id)
         self._audit(
-            "correct",
+            AuditAction.CORRECT,
             kind.entity,
             record_id=row.id,
             patient_id=old.patient_id,
@@ -278,7 +278,7 @@ class Recorder:
         row.status = RecordStatus.VOIDED.value
         self.session.flush()
         self._audit(
-            "void",
+            AuditAction.VOID,
             kind.entity,
             record_id=row.id,
             patient_id=row.patient_id,
@@ -342,7 +342,7 @@ class Recorder:
 
     def _audit(
         self,
-        action: str,
+        action: AuditAction,
         entity: str,
         *,
         record_id: int,

@@ -28,6 +28,7 @@ from itp_monitor.domain.protocol import limits
 from itp_monitor.domain.vocab import (
     AdverseEventGrade,
     Anaesthesia,
+    AuditAction,
     DeliveryMode,
     InjectionSite,
     RecordStatus,
@@ -46,7 +47,7 @@ NAMING_CONVENTION = {
 
 _LIMITS = limits()
 
-AUDIT_ACTIONS = ("create", "correct", "void", "archive", "restore", "setting")
+AUDIT_ACTIONS = tuple(a.value for a in AuditAction)
 
 
 def _one_of(column: str, allowed: tuple[str, ...], *, nullable: bool = False) -> str:

@@ -109,11 +109,13 @@ def _when(edd: date, moment: datetime) -> str:
     return f"{moment:%d %b %Y %H:%M} · {age}" if age.days >= 0 else f"{moment:%d %b %Y %H:%M}"
 
 
-def _course_day(courses: tuple[Course, ...], moment: datetime, follow_up: int) -> int | None:
-    """The day of the course a moment falls in (from its first injection to follow-up's end)."""
+def _course_day(courses: tuple[Course, ...], moment: datetime, days_after_last: int) -> int | None:
+    """The day of the course a moment falls in: from its first injection until
+    `days_after_last` after its last (the gap that ends a course plus the follow-up, as
+    the case series judges a course)."""
     for course in reversed(courses):
         day = course.day_at(moment)
-        if moment >= course.first.at and day <= course.day_at(course.last.at) + follow_up:
+        if moment >= course.first.at and day <= course.day_at(course.last.at) + days_after_last:
             return day
     return None
 

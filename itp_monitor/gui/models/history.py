@@ -13,7 +13,13 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
 from itp_monitor.domain.validation import fmt_number
-from itp_monitor.domain.vocab import Anaesthesia, DeliveryMode, InjectionSite, TreatmentKind
+from itp_monitor.domain.vocab import (
+    Anaesthesia,
+    AuditAction,
+    DeliveryMode,
+    InjectionSite,
+    TreatmentKind,
+)
 from itp_monitor.gui.forms.fields import FieldSpec
 from itp_monitor.gui.forms.record_forms import FORMS, PATIENT_SPECS
 from itp_monitor.gui.models import RowsModel
@@ -25,14 +31,6 @@ Index = QModelIndex | QPersistentModelIndex
 # and the values before and after can be long.
 HEADERS = ["When", "Who", "What", "Reason", "Before", "After"]
 REASON_COLUMN = HEADERS.index("Reason")
-ACTIONS = {
-    "create": "recorded",
-    "correct": "corrected",
-    "void": "voided",
-    "archive": "archived",
-    "restore": "restored to the ward",
-    "setting": "changed a setting",
-}
 HIDDEN = {"archived"}
 WORDS: dict[str, type[StrEnum]] = {
     "kind": TreatmentKind,
@@ -134,12 +132,14 @@ class HistoryTableModel(RowsModel):
     def cells(self, e: AuditRecord) -> list[str]:
         """The row's texts in the order of HEADERS."""
         changed = None
-        if e.action == "correct" and e.before and e.after:
+        if e.action == AuditAction.CORRECT and e.before and e.after:
             changed = {k for k in e.after if e.before.get(k) != e.after.get(k)}
-        what = f"{ACTIONS.get(e.action, e.action)} {entity_words(e.entity)}"
+        # the database refuses any other action (a CHECK constraint), but say it if one comes
+        known = {a.value: a.label for a in AuditAction}
+        what = f"{known.get(e.action, e.action)} {entity_words(e.entity)}"
         after = (
             describe(e.entity, e.after, changed)
-            if e.action != "void"
+            if e.action != AuditAction.VOID
             else "voided: no longer counts"
         )
         return [
@@ -161,7 +161,7 @@ class HistoryTableModel(RowsModel):
         e = self._rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self.cells(e)[index.column()]
-        if role == Qt.ItemDataRole.FontRole and e.action in ("correct", "void"):
+        if role == Qt.ItemDataRole.FontRole and e.action in (AuditAction.CORRECT, AuditAction.VOID):
             font = QFont()
             font.setBold(True)
             return font
