@@ -83,3 +83,14 @@ def patient(services: Services) -> PatientInfo:
             weight_kg=68.0,
         )
     )
+
+
+@pytest.fixture
+def elsewhere(db_path: Path) -> Iterator[Services]:
+    """Another workstation: its own connections to the same database file. What it saves
+    reaches this one's screens through the watch, as a colleague's save would."""
+    other = build_services(
+        Database(resolve_location(str(db_path))), user="nurse.elsewhere", clock=lambda: NOW
+    )
+    yield other
+    other.db.dispose()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from itp_monitor.domain.vocab import AuditAction
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage.database import Database
 from itp_monitor.storage.models import AuditEntry
@@ -54,9 +55,13 @@ class ChangeWatch(ServiceBase):
         if not rows:
             return Changes()
         self._last_audit = max(r.id for r in rows)
+        # What this process saved was shown by the screen that saved it: not read again.
+        own = self.db.written_here
+        others = [r for r in rows if r.id not in own]
+        own.difference_update(r.id for r in rows)
         return Changes(
-            patients=frozenset(r.patient_id for r in rows if r.patient_id is not None),
-            protocol=any(r.action == "setting" for r in rows),
+            patients=frozenset(r.patient_id for r in others if r.patient_id is not None),
+            protocol=any(r.action == AuditAction.SETTING for r in others),
         )
 
     def close(self) -> None:

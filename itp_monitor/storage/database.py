@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +21,7 @@ from itp_monitor.storage.failures import (
     disk_nearly_full,
     translated,
 )
+from itp_monitor.storage.models import AuditEntry
 
 ENV_VAR = "ITP_MONITOR_DB"
 APP_NAME = "itp-monitor"
@@ -142,6 +143,12 @@ class Database:
         self._writer = sessionmaker(
             self.engine.execution_options(**{sqlite.WRITE_OPTION: True}), expire_on_commit=False
         )
+        # The audit entries this Database object committed, so that a watch for changes
+        # made elsewhere can pass over its own (the screen that saved has shown them).
+        self.written_here: set[int] = set()
+        event.listen(self._writer, "after_flush", _note_audit_entries)
+        event.listen(self._writer, "after_commit", self._keep_audit_entries)
+        event.listen(self._writer, "after_rollback", _forget_audit_entries)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -167,5 +174,22 @@ class Database:
         """Turns the driver's errors about this database into StorageFailure."""
         return translated(self.where, self.folder)
 
+    def _keep_audit_entries(self, session: Session) -> None:
+        self.written_here.update(session.info.pop(_AUDIT_IDS, ()))
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_AUDIT_IDS = "itp_audit_ids"
+
+
+def _note_audit_entries(session: Session, _context: object) -> None:
+    """Ids of the audit entries flushed; kept only once the transaction commits (a rolled
+    back id can be given to another program's entry)."""
+    ids = session.info.setdefault(_AUDIT_IDS, set())
+    ids.update(o.id for o in session.new if isinstance(o, AuditEntry))
+
+
+def _forget_audit_entries(session: Session) -> None:
+    session.info.pop(_AUDIT_IDS, None)

@@ -119,7 +119,7 @@ def wheel_zoom(chart: PlateletChart) -> None:
 
 
 def test_a_new_womans_first_counts_come_into_view(
-    qtbot: QtBot, services: Services, tmp_path: Path
+    qtbot: QtBot, services: Services, elsewhere: Services, tmp_path: Path
 ) -> None:
     window = open_window(qtbot, services, str(tmp_path / "settings.ini"))
     patient = services.patients.add(
@@ -128,25 +128,27 @@ def test_a_new_womans_first_counts_come_into_view(
     window.open_patient(patient.id)
     chart = window.workspace.chart
     baseline = NOW - timedelta(days=6)
-    services.records.record(patient.id, PlateletCount(baseline, 18.0, "lab"))
-    services.records.record(patient.id, PlateletCount(NOW - timedelta(hours=1), 22.0, "lab"))
+    elsewhere.records.record(patient.id, PlateletCount(baseline, 18.0, "lab"))
+    elsewhere.records.record(patient.id, PlateletCount(NOW - timedelta(hours=1), 22.0, "lab"))
     window.poll_changes()  # as the lab's results arrive from another workstation
     assert [y for _, y in chart.plotted_counts()] == [18.0, 22.0]
     assert all(in_view(chart, x) for x, _ in chart.plotted_counts())
 
 
-def test_a_zoom_the_user_made_stays_when_a_count_arrives(qtbot: QtBot, window: MainWindow) -> None:
+def test_a_zoom_the_user_made_stays_when_a_count_arrives(
+    qtbot: QtBot, window: MainWindow, elsewhere: Services
+) -> None:
     open_mrn(window, "DEMO-03")
     chart = window.workspace.chart
     wheel_zoom(chart)
     zoomed = chart.counts_plot.viewRange()
     patient_id = window.workspace.patient_id
-    window.services.records.record(patient_id, PlateletCount(NOW, 25.0, "lab"))
+    elsewhere.records.record(patient_id, PlateletCount(NOW, 25.0, "lab"))
     window.poll_changes()
     assert 25.0 in [y for _, y in chart.plotted_counts()]
     assert chart.counts_plot.viewRange()[0] == pytest.approx(zoomed[0])
     chart.reset_button.click()
-    window.services.records.record(patient_id, PlateletCount(NOW - timedelta(hours=1), 26, "lab"))
+    elsewhere.records.record(patient_id, PlateletCount(NOW - timedelta(hours=1), 26, "lab"))
     window.poll_changes()
     assert all(in_view(chart, x) for x, _ in chart.plotted_counts())
 

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from itp_monitor.domain.flags import FlagCode
 from itp_monitor.domain.records import PatientDetails, PlateletCount
 from itp_monitor.gui.main_window import MainWindow
-from itp_monitor.services.container import Services, build_services
+from itp_monitor.services.container import Services
 
 
 @pytest.fixture
@@ -206,14 +206,13 @@ def test_after_a_correction_its_new_version_stays_selected(
 
 
 def test_a_record_voided_on_another_workstation_leaves_nothing_selected(
-    qtbot: QtBot, window: MainWindow, services: Services
+    qtbot: QtBot, window: MainWindow, elsewhere: Services
 ) -> None:
     tab = window.workspace.record_tabs[PlateletCount]
     tab.select_row(0)
     chosen = tab.selected()
     assert chosen is not None
-    other = build_services(services.db, user="nurse.li", clock=lambda: NOW)
-    other.records.void(PlateletCount, chosen.id, "wrong patient")
+    elsewhere.records.void(PlateletCount, chosen.id, "wrong patient")
     window.poll_changes()
     qtbot.waitUntil(lambda: counts_shown(window) == ["35"], timeout=3000)
     assert tab.selected() is None

@@ -14,18 +14,7 @@ from pytestqt.qtbot import QtBot
 from itp_monitor.domain.flags import FlagCode
 from itp_monitor.domain.records import PatientDetails, PlateletCount
 from itp_monitor.gui.main_window import MainWindow
-from itp_monitor.services.container import Services, build_services
-from itp_monitor.storage.database import Database, resolve_location
-
-
-@pytest.fixture
-def elsewhere(db_path: Path) -> Services:
-    """Another program with its own connections to the same database file."""
-    other = build_services(
-        Database(resolve_location(str(db_path))), user="cli.user", clock=lambda: NOW
-    )
-    yield other  # type: ignore[misc]
-    other.db.dispose()
+from itp_monitor.services.container import Services
 
 
 @pytest.fixture
@@ -84,3 +73,34 @@ def test_a_save_here_shows_at_once(qtbot: QtBot, window: MainWindow) -> None:
     assert [y for _, y in window.workspace.chart.plotted_counts()][-1] == 18.0
     assert FlagCode.PLT_CRITICAL in {f.code for f in window.workspace.flag_list.flags}
     assert window.services.user == USER
+
+
+def test_a_save_here_is_read_once_and_a_change_elsewhere_once(
+    qtbot: QtBot, window: MainWindow, elsewhere: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen that saved shows what the save returned; the watch for other programs'
+    changes does not read her records again for it (issue 9: no second read)."""
+    reads: list[int] = []
+    read = window.services.patients.records
+    monkeypatch.setattr(
+        window.services.patients, "records", lambda pid: reads.append(pid) or read(pid)
+    )
+
+    def fill(dialog: QDialog) -> None:
+        from gui_driver import type_into
+
+        type_into(qtbot, dialog, "value", "18")
+        enter(qtbot, dialog)
+
+    with answering(fill):
+        press(qtbot, window, "Ctrl+1")
+    window.poll_changes()  # the next tick of the watch, at once rather than in a second
+    assert reads == []  # the save was applied from what it returned; the watch passed it over
+
+    patient = elsewhere.patients.find("L1")
+    assert patient is not None
+    elsewhere.records.record(patient.id, PlateletCount(hours_ago(1), 20.0))
+    window.poll_changes()
+    assert reads == [patient.id]  # another program's save: one read of her records
+    window.poll_changes()
+    assert reads == [patient.id]
