@@ -360,7 +360,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     except StorageFailure as e:
         unsaved = "" if only_reads(args) else "; nothing was saved"
-        print(f"{command}: {e.failure.words} ({e.where}); {e.advice}{unsaved}", file=sys.stderr)
+        print(f"{command}: {e}; {e.advice}{unsaved}", file=sys.stderr)
         return EXIT_REFUSED
     except OSError as e:  # the file named on the command line: absent, unwritable, disk full
         failure = classify(e)

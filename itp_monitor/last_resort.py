@@ -67,7 +67,7 @@ def report(error: BaseException, context: str, log: Path | None = None) -> Repor
     except OSError as e:
         written = e
     if isinstance(error, StorageFailure):
-        return Report(f"{error.failure.words} ({error.where})", error.advice)
+        return Report(str(error), error.advice)
     headline = f"an unexpected error stopped {context} ({type(error).__name__})"
     if written is None:
         return Report(headline, f"the details are in {path}")

@@ -204,9 +204,8 @@ class _RowJudge:
         if r.problem:
             return made(LabStatus.INVALID, r.problem)
         assert r.collected_at is not None and r.value is not None and r.mrn is not None
-        errors = self.checker.check(
-            PlateletCount(r.collected_at, r.value, SOURCE, r.accession)
-        ).errors
+        count = PlateletCount(r.collected_at, r.value, SOURCE, r.accession)
+        errors = self.checker.check(count).errors
         if errors:
             return made(LabStatus.INVALID, str(errors[0]))
         patient = self.patients.get(r.mrn.strip().upper())
@@ -238,7 +237,7 @@ class _RowJudge:
         if r.accession:
             self.new_accessions.add(r.accession)
         self.new_keys.add(key)
-        note = self._note(patient, PlateletCount(r.collected_at, r.value, SOURCE, r.accession))
+        note = self._note(patient, count)
         insort(self.times[patient], (r.collected_at, r.value))
         return made(LabStatus.NEW, patient_id=patient, note=note)
 

@@ -30,6 +30,8 @@ Index = QModelIndex | QPersistentModelIndex
 # The reason straight after what was done: it is what a reader of the history looks for,
 # and the values before and after can be long.
 HEADERS = ["When", "Who", "What", "Reason", "Before", "After"]
+# The database refuses any other action (a CHECK constraint); one that came would be shown.
+ACTION_WORDS = {a.value: a.label for a in AuditAction}
 REASON_COLUMN = HEADERS.index("Reason")
 HIDDEN = {"archived"}
 WORDS: dict[str, type[StrEnum]] = {
@@ -134,9 +136,7 @@ class HistoryTableModel(RowsModel):
         changed = None
         if e.action == AuditAction.CORRECT and e.before and e.after:
             changed = {k for k in e.after if e.before.get(k) != e.after.get(k)}
-        # the database refuses any other action (a CHECK constraint), but say it if one comes
-        known = {a.value: a.label for a in AuditAction}
-        what = f"{known.get(e.action, e.action)} {entity_words(e.entity)}"
+        what = f"{ACTION_WORDS.get(e.action, e.action)} {entity_words(e.entity)}"
         after = (
             describe(e.entity, e.after, changed)
             if e.action != AuditAction.VOID

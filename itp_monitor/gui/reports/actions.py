@@ -88,10 +88,9 @@ def cannot_write(path: Path, error: OSError | StorageFailure) -> str:
     if isinstance(error, StorageFailure):  # the database, read for the file, failed
         advice = error.advice[:1].upper() + error.advice[1:]
         return f"Could not write {path}: {error}. {advice}."
-    # the file named as chosen, not a hidden temporary file beside it
-    named = Path(str(error.filename)) if error.filename else path
-    target = named if named.name == path.name else path
-    return f"Could not write {target}: {why_not_written(target, error)}. Nothing was written."
+    # `path` is the file chosen: write_atomically says its errors of it, never of the
+    # hidden temporary file beside it
+    return f"Could not write {path}: {why_not_written(path, error)}. Nothing was written."
 
 
 def not_saved(parent: QWidget, error: StorageFailure) -> None:
