@@ -1,4 +1,4 @@
-"""The fixed lists of the record file: treatment kinds, delivery modes, anaesthesia, sites."""
+"""The fixed lists of the records and the audit trail, each member with the words shown for it."""
 
 from __future__ import annotations
 
@@ -37,6 +37,25 @@ class RecordStatus(StrEnum):
     CURRENT = "current"
     CORRECTED = "corrected"
     VOIDED = "voided"
+
+
+class CountSource(StrEnum):
+    """Where a count came from; files may name others (a lab's own word, 'unspecified')."""
+
+    LAB = "lab"
+    POINT_OF_CARE = "point_of_care"
+    MANUAL = "manual"
+
+    @property
+    def label(self) -> str:
+        return _SOURCE_LABELS[self]
+
+
+_SOURCE_LABELS = {
+    CountSource.LAB: "laboratory",
+    CountSource.POINT_OF_CARE: "point of care",
+    CountSource.MANUAL: "ward entry",
+}
 
 
 class TreatmentKind(StrEnum):
@@ -101,6 +120,10 @@ class WhoBleedingGrade(IntEnum):
     def description(self) -> str:
         return _WHO_DESCRIPTIONS[self]
 
+    @property
+    def label(self) -> str:
+        return f"{self.value}: {self.description}"
+
 
 _LABELS = {"ivig": "IVIG", "anti_d": "anti-D", "other": "other treatment"}
 
@@ -121,6 +144,10 @@ class AdverseEventGrade(IntEnum):
     SEVERE = 3
     LIFE_THREATENING = 4
     DEATH = 5
+
+    @property
+    def label(self) -> str:
+        return f"{self.value}: {self.name.replace('_', ' ').lower()}"
 
 
 def values_of(enum: type[StrEnum]) -> tuple[str, ...]:

@@ -1,21 +1,13 @@
-"""The kinds of clinical record: how each domain record maps to its table and its name."""
+"""The kinds of clinical record as the services store them: each description and its table."""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from itp_monitor.domain.records import (
-    AdverseEvent,
-    BleedingAssessment,
-    ClinicalRecord,
-    Delivery,
-    Injection,
-    NeonatalCount,
-    PlateletCount,
-    Treatment,
-)
+from itp_monitor.domain import kinds as described
+from itp_monitor.domain.kinds import RecordKind
+from itp_monitor.domain.records import ClinicalRecord
 from itp_monitor.storage.models import (
     AdverseEventRow,
     BleedingAssessmentRow,
@@ -29,45 +21,53 @@ from itp_monitor.storage.models import (
 
 R = TypeVar("R", bound=ClinicalRecord)
 
+# the one thing storage adds to a kind's description: the table its versions live in
+_ROWS: dict[str, type[ClinicalRow]] = {
+    "platelet_count": PlateletCountRow,
+    "injection": InjectionRow,
+    "bleeding_assessment": BleedingAssessmentRow,
+    "treatment": TreatmentRow,
+    "delivery": DeliveryRow,
+    "neonatal_count": NeonatalCountRow,
+    "adverse_event": AdverseEventRow,
+}
+
 
 @dataclass(frozen=True)
 class Kind(Generic[R]):
-    entity: str  # the name in the audit trail and the record file
-    label: str  # what the ward calls it
-    record: type[R]
+    info: RecordKind
     row: type[ClinicalRow]
-    time_field: str
 
-    field_names: tuple[str, ...] = field(init=False)
+    @property
+    def entity(self) -> str:
+        return self.info.entity
 
-    def __post_init__(self) -> None:
-        names = tuple(f.name for f in dataclasses.fields(self.record))
-        object.__setattr__(self, "field_names", names)  # once, not per row read
+    @property
+    def label(self) -> str:
+        return self.info.label
+
+    @property
+    def record(self) -> type[R]:
+        record: type[R] = self.info.record
+        return record
+
+    @property
+    def time_field(self) -> str:
+        return self.info.time_field
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return self.info.field_names
 
     def values(self, record: R) -> dict[str, Any]:
-        return {name: getattr(record, name) for name in self.field_names}
+        return self.info.values(record)
 
     def from_row(self, row: Any) -> R:
-        return self.record(**{name: getattr(row, name) for name in self.field_names})
+        record: R = self.record(**{name: getattr(row, name) for name in self.info.field_names})
+        return record
 
 
-KINDS: tuple[Kind[Any], ...] = (
-    Kind("platelet_count", "platelet count", PlateletCount, PlateletCountRow, "collected_at"),
-    Kind("injection", "rhTPO injection", Injection, InjectionRow, "given_at"),
-    Kind(
-        "bleeding_assessment",
-        "bleeding assessment",
-        BleedingAssessment,
-        BleedingAssessmentRow,
-        "assessed_at",
-    ),
-    Kind("treatment", "treatment", Treatment, TreatmentRow, "started_at"),
-    Kind("delivery", "delivery", Delivery, DeliveryRow, "delivered_at"),
-    Kind(
-        "neonatal_count", "newborn platelet count", NeonatalCount, NeonatalCountRow, "collected_at"
-    ),
-    Kind("adverse_event", "adverse event", AdverseEvent, AdverseEventRow, "onset_at"),
-)
+KINDS: tuple[Kind[Any], ...] = tuple(Kind(k, _ROWS[k.entity]) for k in described.KINDS)
 _BY_RECORD: dict[type[Any], Kind[Any]] = {k.record: k for k in KINDS}
 _BY_ENTITY: dict[str, Kind[Any]] = {k.entity: k for k in KINDS}
 

@@ -21,6 +21,7 @@ from itp_monitor.services.results import (
     PatientRecords,
     PatientSummary,
     Stored,
+    assemble,
 )
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage.models import Patient, PlateletCountRow
@@ -45,20 +46,6 @@ def current_records(
     for row in session.execute(query):
         out[row.patient_id].append(stored(kind, row))
     return out
-
-
-def assemble(info: PatientInfo, per_kind: dict[str, list[Stored[Any]]]) -> PatientRecords:
-    deliveries = per_kind.get("delivery", [])
-    return PatientRecords(
-        patient=info,
-        counts=tuple(per_kind.get("platelet_count", ())),
-        injections=tuple(per_kind.get("injection", ())),
-        bleeding=tuple(per_kind.get("bleeding_assessment", ())),
-        treatments=tuple(per_kind.get("treatment", ())),
-        delivery=deliveries[-1] if deliveries else None,
-        neonatal_counts=tuple(per_kind.get("neonatal_count", ())),
-        adverse_events=tuple(per_kind.get("adverse_event", ())),
-    )
 
 
 def load_records(session: Session, patients: list[Patient]) -> list[PatientRecords]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
+from itp_monitor.domain.kinds import KINDS, RecordKind, kind_of
 from itp_monitor.domain.records import (
     AdverseEvent,
     BleedingAssessment,
@@ -80,33 +81,41 @@ class PatientRecords:
     neonatal_counts: tuple[Stored[NeonatalCount], ...] = ()
     adverse_events: tuple[Stored[AdverseEvent], ...] = ()
 
+    def of(self, kind: RecordKind) -> tuple[Stored[Any], ...]:
+        """Her current records of one kind, in time order."""
+        held = getattr(self, kind.listing)
+        if kind.single:
+            return () if held is None else (held,)
+        return tuple(held)
+
     def applying(self, saved: Stored[Any]) -> PatientRecords:
         """These records after a save that returned `saved`: a new record, a correction
         (which replaces the version it supersedes) or a void (which takes it away).
 
         Lets a screen show its own save at once, without reading everything again.
         """
-        name = _LISTS[type(saved.record)]
+        kind = kind_of(saved.record)
+        if kind.single:
+            return self.with_records(kind, [saved] if saved.counts else [])
         gone = {saved.id, saved.supersedes_id}
-        if name == "delivery":
-            return replace(self, delivery=saved if saved.counts else None)
-        rows = [r for r in getattr(self, name) if r.id not in gone]
+        rows = [r for r in self.of(kind) if r.id not in gone]
         if saved.counts:
             rows.append(saved)
             rows.sort(key=lambda r: (r.record.at, r.id))
-        changed: dict[str, Any] = {name: tuple(rows)}
-        return replace(self, **changed)
+        return self.with_records(kind, rows)
+
+    def with_records(self, kind: RecordKind, rows: list[Stored[Any]]) -> PatientRecords:
+        """These records with those of one kind replaced (the last, for a single kind)."""
+        held: Any = (rows[-1] if rows else None) if kind.single else tuple(rows)
+        return replace(self, **{kind.listing: held})
 
 
-_LISTS: dict[type[Any], str] = {
-    PlateletCount: "counts",
-    Injection: "injections",
-    BleedingAssessment: "bleeding",
-    Treatment: "treatments",
-    Delivery: "delivery",
-    NeonatalCount: "neonatal_counts",
-    AdverseEvent: "adverse_events",
-}
+def assemble(info: PatientInfo, per_kind: dict[str, list[Stored[Any]]]) -> PatientRecords:
+    """Her records from the current records of each kind, keyed by the kind's entity."""
+    records = PatientRecords(patient=info)
+    for kind in KINDS:
+        records = records.with_records(kind, per_kind.get(kind.entity, []))
+    return records
 
 
 @dataclass(frozen=True)
