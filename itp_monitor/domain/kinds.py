@@ -97,8 +97,6 @@ class FieldInfo:
             return self.empty
         if self.kind is FieldKind.MOMENT:
             return f"{value:%d %b %Y %H:%M}"
-        if self.kind is FieldKind.FLAG:
-            return "yes" if value else "no"
         if self.choices:
             return str(dict(self.choices).get(value, value))
         if self.numeric:
@@ -112,6 +110,7 @@ def choices_of(enum: type[Enum]) -> tuple[tuple[Any, str], ...]:
 
 
 FLAG_WORDS = "not judged"
+YES_NO = ((True, "yes"), (False, "no"))
 
 
 def _moment(name: str, label: str, **more: Any) -> FieldInfo:
@@ -397,6 +396,7 @@ KINDS: tuple[RecordKind, ...] = (
                 "Related to rhTPO",
                 FieldKind.FLAG,
                 required=False,
+                choices=YES_NO,
                 empty=FLAG_WORDS,
             ),
             _notes(),

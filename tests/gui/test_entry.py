@@ -55,7 +55,7 @@ def test_a_count_typed_and_saved_shows_everywhere(qtbot: QtBot, window: MainWind
 
     with answering(fill):
         press(qtbot, window, "Ctrl+1")
-    assert rows(window, PlateletCount) == [[f"{NOW:%d %b %Y %H:%M}", "15", "lab", ""]]
+    assert rows(window, PlateletCount) == [[f"{NOW:%d %b %Y %H:%M}", "15", "laboratory", ""]]
     assert [y for _, y in window.workspace.chart.plotted_counts()] == [15.0]
     assert {FlagCode.PLT_CRITICAL, FlagCode.DELIVERY_BELOW_CUTOFF} <= flag_codes(window)
     assert "below 20" in window.workspace.flag_list.text()
@@ -76,7 +76,7 @@ def test_an_injection_is_proposed_at_the_protocol_dose(qtbot: QtBot, window: Mai
         press(qtbot, window, "Ctrl+2")
     assert seen == {"dose": "20400", "note": "= 300 U/kg at 68 kg"}
     [injection] = rows(window, Injection)
-    assert injection[1:4] == ["20,400", "300", "68"]
+    assert injection[1:4] == ["68", "20,400", "300"]  # weight kg, dose U, U/kg
     assert len(window.workspace.chart.plotted_injections()) == 1
     assert window.workspace.header.facts["Course"].text().startswith("day 1")
     assert board_row(window, "N1")["Course day"] == "1"
@@ -115,7 +115,7 @@ def test_an_unusual_dose_needs_its_box_ticked(qtbot: QtBot, window: MainWindow) 
         press(qtbot, window, "Ctrl+2")
     assert "132 U/kg at 68 kg, outside 200–400 U/kg" in str(shown["warning"])
     assert shown["asked"] is True and shown["saved before ticking"] == 0
-    assert rows(window, Injection)[0][1] == "9,000"
+    assert rows(window, Injection)[0][2] == "9,000"
 
 
 def test_a_bad_count_is_refused_beside_its_field_and_nothing_is_saved(
@@ -162,7 +162,7 @@ def test_another_treatment_appears_on_the_chart(qtbot: QtBot, window: MainWindow
 
     with answering(fill):
         press(qtbot, window, "Ctrl+4")
-    assert rows(window, Treatment)[0][0] == "ivig"
+    assert rows(window, Treatment)[0][0] == "IVIG"
     assert rows(window, Treatment)[0][2] == "ongoing"
     assert [s.label for s in window.workspace.chart.data.treatments] == ["IVIG 1 g/kg"]
 
@@ -202,7 +202,7 @@ def test_an_adverse_event(qtbot: QtBot, window: MainWindow) -> None:
 
     with answering(fill):
         press(qtbot, window, "Ctrl+7")
-    assert rows(window, AdverseEvent)[0][1:4] == ["injection-site erythema", "1", "yes"]
+    assert rows(window, AdverseEvent)[0][1:4] == ["injection-site erythema", "1: mild", "yes"]
 
 
 def test_escape_cancels_and_saves_nothing(qtbot: QtBot, window: MainWindow) -> None:

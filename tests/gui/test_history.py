@@ -59,9 +59,12 @@ def rows(model: HistoryTableModel) -> list[dict[str, str]]:
 def test_the_history_speaks_the_wards_words(window: MainWindow) -> None:
     history = rows(window.workspace.history_model)
     assert HEADERS.index("Reason") == 3  # straight after what was done
-    treatment, injection_fixed, _injection, count_fixed, _count, _patient = history
+    treatment, injection_fixed, _injection, count_fixed, count, _patient = history
     assert treatment["What"] == "recorded treatment"
-    assert treatment["After"].startswith("Treatment: IVIG · Started: ")
+    assert treatment["After"].startswith(
+        f"Treatment: IVIG · Started: {hours_ago(48):%d %b %Y %H:%M}"
+    )
+    assert "Source: laboratory" in count["After"]
     assert "Dose: 1 g/kg on two days" in treatment["After"]
     assert (injection_fixed["What"], injection_fixed["Reason"]) == (
         "corrected rhTPO injection",

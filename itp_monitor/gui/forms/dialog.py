@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from itp_monitor.domain.kinds import FieldKind
 from itp_monitor.domain.validation import InvalidEntry, NeedsConfirmation, Problem
 from itp_monitor.gui.forms.fields import Field, FieldSpec, Unreadable
 from itp_monitor.gui.forms.saving import ERROR_STYLE, WARNING_STYLE, SavingDialog
@@ -55,7 +56,10 @@ class EntryDialog(SavingDialog):
         self._save = save
         self._live = live
         if reason_label:
-            specs = [*specs, FieldSpec(REASON, reason_label, "text", placeholder="required")]
+            specs = [
+                *specs,
+                FieldSpec(REASON, reason_label, FieldKind.TEXT, placeholder="required"),
+            ]
         self.fields = {s.name: Field(s, clock, order) for s in specs}
         self.messages: dict[str, QLabel] = {}
         self.notes: dict[str, QLabel] = {}

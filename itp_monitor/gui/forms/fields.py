@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
+from itp_monitor.domain.kinds import FieldInfo, FieldKind
 from itp_monitor.gui.forms.typed_time import (
     DATE_EXAMPLES,
     MOMENT_EXAMPLES,
@@ -24,9 +25,10 @@ from itp_monitor.gui.forms.typed_time import (
 
 __all__ = ["Field", "FieldSpec", "Unreadable", "locale_order"]
 
-MOMENT_KINDS = ("datetime", "optional_datetime")
-DATE_KINDS = ("date", "optional_date")
-HINTS = {"datetime": "e.g. t 0800 or 15/03/2027 08:00", "date": "e.g. 15/03/2027 or 15mar2027"}
+HINTS = {
+    FieldKind.MOMENT: "e.g. t 0800 or 15/03/2027 08:00",
+    FieldKind.DATE: "e.g. 15/03/2027 or 15mar2027",
+}
 LONGEST_READING = "Wed 30 September 2027, 08:00"  # a reading fits on one line beside its field
 HINT_STYLE = "color: palette(placeholder-text);"
 PROBLEM_STYLE = "color: #B03A00;"  # the dialog's error colour
@@ -36,11 +38,22 @@ PROBLEM_STYLE = "color: #B03A00;"  # the dialog's error colour
 class FieldSpec:
     name: str  # the record's field, as the services' problems name it
     label: str
-    kind: str  # datetime, optional_datetime, date, optional_date, number, whole, text, choice
-    required: bool = True
-    choices: list[tuple[str, Any]] = field(default_factory=list)  # (shown, value)
+    kind: FieldKind
+    required: bool = True  # an optional one may be left empty
+    choices: list[tuple[str, Any]] = field(default_factory=list)  # (shown, value): a combo box
     unit: str = ""
     placeholder: str = ""
+
+    @classmethod
+    def of(cls, info: FieldInfo) -> FieldSpec:
+        """The entry field of a described field: its choices shown by their words, and
+        first, where it may be left empty, its words for empty."""
+        choices = [(shown, value) for value, shown in info.choices]
+        if choices and not info.required:
+            choices.insert(0, (info.empty, None))
+        return cls(
+            info.name, info.label, info.kind, info.required, choices, info.unit, info.placeholder
+        )
 
 
 def locale_order(locale: QLocale | None = None) -> DateOrder:
@@ -78,11 +91,10 @@ class Field:
 
     @property
     def is_time(self) -> bool:
-        return self.spec.kind in MOMENT_KINDS or self.spec.kind in DATE_KINDS
+        return self.spec.kind in HINTS
 
     def _make(self) -> QWidget:
-        kind = self.spec.kind
-        if kind == "choice":
+        if self.spec.choices:
             self.edit: QLineEdit | QComboBox = QComboBox()
             for shown, value in self.spec.choices:
                 self.edit.addItem(shown, value)
@@ -91,7 +103,7 @@ class Field:
         self.edit.setPlaceholderText(self.spec.placeholder)
         if not self.is_time:
             return self.edit
-        examples = MOMENT_EXAMPLES if kind in MOMENT_KINDS else DATE_EXAMPLES
+        examples = MOMENT_EXAMPLES if self.spec.kind is FieldKind.MOMENT else DATE_EXAMPLES
         self.edit.setToolTip(f"Type e.g. {examples}")
         self.edit.setMinimumWidth(self.edit.fontMetrics().horizontalAdvance("0" * 18))
         self.edit.setMaxLength(60)
@@ -117,8 +129,7 @@ class Field:
         if self.reading is None:
             return
         text = self.edit.text().strip() if isinstance(self.edit, QLineEdit) else ""
-        hint = HINTS["datetime" if self.spec.kind in MOMENT_KINDS else "date"]
-        style, shown = HINT_STYLE, hint
+        style, shown = HINT_STYLE, HINTS[self.spec.kind]
         if text:
             try:
                 style, shown = "", self._read(text).words()
@@ -131,7 +142,7 @@ class Field:
             self.on_reading()
 
     def _read(self, text: str) -> Reading:
-        if self.spec.kind in MOMENT_KINDS:
+        if self.spec.kind is FieldKind.MOMENT:
             return read_moment(text, self.clock(), self.order)
         return read_date(text, self.clock().date(), self.order)
 
@@ -140,14 +151,16 @@ class Field:
 
     def set_value(self, value: Any) -> None:
         if isinstance(self.edit, QComboBox):
+            if value is not None and self.edit.findData(value) < 0:
+                self.edit.addItem(str(value), value)  # a code from a file: kept, not replaced
             index = self.edit.findData(value)
             self.edit.setCurrentIndex(index if index >= 0 else max(self.edit.findData(None), 0))
             return
         if value is None:
             self.edit.setText("")
-        elif self.spec.kind in MOMENT_KINDS:
+        elif self.spec.kind is FieldKind.MOMENT:
             self.edit.setText(as_typed(value))
-        elif self.spec.kind in DATE_KINDS:
+        elif self.spec.kind is FieldKind.DATE:
             self.edit.setText(as_typed(value if type(value) is date else value.date()))
         else:
             self.edit.setText(_shown(value))
@@ -162,9 +175,9 @@ class Field:
         kind = self.spec.kind
         if self.is_time:
             return self._read(text).value
-        if kind == "number":
+        if kind is FieldKind.NUMBER:
             return _number(text)
-        if kind == "whole":
+        if kind is FieldKind.WHOLE:
             number = _number(text)
             if not float(number).is_integer():
                 raise Unreadable(f"{text} is not a whole number")

@@ -6,20 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
+from itp_monitor.domain.kinds import FieldKind
 from itp_monitor.domain.validation import fmt_number
-from itp_monitor.domain.vocab import (
-    Anaesthesia,
-    AuditAction,
-    DeliveryMode,
-    InjectionSite,
-    TreatmentKind,
-)
+from itp_monitor.domain.vocab import AuditAction
 from itp_monitor.gui.forms.fields import FieldSpec
 from itp_monitor.gui.forms.record_forms import FORMS, PATIENT_SPECS
 from itp_monitor.gui.models import RowsModel
@@ -34,12 +28,6 @@ HEADERS = ["When", "Who", "What", "Reason", "Before", "After"]
 ACTION_WORDS = {a.value: a.label for a in AuditAction}
 REASON_COLUMN = HEADERS.index("Reason")
 HIDDEN = {"archived"}
-WORDS: dict[str, type[StrEnum]] = {
-    "kind": TreatmentKind,
-    "site": InjectionSite,
-    "mode": DeliveryMode,
-    "anaesthesia": Anaesthesia,
-}
 _HINT = re.compile(r"\s*\(.*\)$")  # 'Ended (empty: ongoing)': the hint is for the form only
 _NUMBERED = re.compile(r"^(\d+): (.+)$")  # a graded choice, '2: mild …'
 
@@ -77,16 +65,14 @@ def value_words(name: str, value: Any, spec: FieldSpec | None) -> str:
         return "—"
     kind = spec.kind if spec else ""
     try:
-        if name in WORDS:
-            return str(getattr(WORDS[name](value), "label", value))
-        if kind == "choice" and spec is not None:
+        if spec is not None and spec.choices:
             shown = next((text for text, v in spec.choices if v == value), None)
             if shown is not None:
                 return _NUMBERED.sub(r"\1 (\2)", shown)
-        if kind.endswith("datetime"):
+        if kind == FieldKind.MOMENT:
             moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
             return f"{moment:%d %b %Y %H:%M}"
-        if kind.endswith("date"):
+        if kind == FieldKind.DATE:
             day = value if isinstance(value, date) else date.fromisoformat(value)
             return f"{day:%d %b %Y}"
         if isinstance(value, int | float) and not isinstance(value, bool):

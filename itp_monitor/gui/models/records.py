@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
-from itp_monitor.domain.records import (
-    AdverseEvent,
-    BleedingAssessment,
-    Delivery,
-    Injection,
-    NeonatalCount,
-    PlateletCount,
-    Treatment,
-)
-from itp_monitor.domain.validation import fmt_number
-from itp_monitor.domain.vocab import InjectionSite, WhoBleedingGrade
+from itp_monitor.domain.kinds import kind_of
 from itp_monitor.gui.models import RowsModel, sortable
 from itp_monitor.services.results import Stored
 
@@ -27,93 +15,21 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
 
 
-def when(moment: datetime | None) -> str:
-    return f"{moment:%d %b %Y %H:%M}" if moment else ""
-
-
-def _related(value: bool | None) -> str:
-    return {True: "yes", False: "no", None: "not judged"}[value]
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    text: Callable[[Any], str]
-    sort: Callable[[Any], Any] | None = None
-    numeric: bool = False
-
-
-COLUMNS: dict[type, list[Column]] = {
-    PlateletCount: [
-        Column("Collected", lambda r: when(r.collected_at), lambda r: r.collected_at),
-        Column("×10⁹/L", lambda r: fmt_number(r.value), lambda r: r.value, numeric=True),
-        Column("Source", lambda r: r.source),
-        Column("Accession", lambda r: r.accession or ""),
-    ],
-    Injection: [
-        Column("Given", lambda r: when(r.given_at), lambda r: r.given_at),
-        Column("Dose U", lambda r: fmt_number(r.dose_units), lambda r: r.dose_units, numeric=True),
-        Column("U/kg", lambda r: f"{r.dose_per_kg:.0f}", lambda r: r.dose_per_kg, numeric=True),
-        Column("Weight kg", lambda r: fmt_number(r.weight_kg), lambda r: r.weight_kg, numeric=True),
-        Column("Site", lambda r: InjectionSite(r.site).label if r.site else ""),
-        Column("Lot", lambda r: r.lot or ""),
-        Column("Given by", lambda r: r.given_by or ""),
-    ],
-    BleedingAssessment: [
-        Column("Assessed", lambda r: when(r.assessed_at), lambda r: r.assessed_at),
-        Column(
-            "WHO grade",
-            lambda r: f"{r.who_grade}: {WhoBleedingGrade(r.who_grade).description}",
-            lambda r: r.who_grade,
-        ),
-        Column("Notes", lambda r: r.notes or ""),
-    ],
-    Treatment: [
-        Column("Treatment", lambda r: r.kind.replace("_", " ")),
-        Column("Started", lambda r: when(r.started_at), lambda r: r.started_at),
-        Column(
-            "Ended", lambda r: when(r.ended_at) or "ongoing", lambda r: r.ended_at or datetime.max
-        ),
-        Column("Dose", lambda r: r.dose or ""),
-        Column("Notes", lambda r: r.notes or ""),
-    ],
-    Delivery: [
-        Column("Delivered", lambda r: when(r.delivered_at), lambda r: r.delivered_at),
-        Column("Mode", lambda r: r.mode.replace("_", " ")),
-        Column("Anaesthesia", lambda r: r.anaesthesia or ""),
-        Column(
-            "Blood loss mL",
-            lambda r: fmt_number(r.blood_loss_ml) if r.blood_loss_ml is not None else "",
-            lambda r: r.blood_loss_ml or 0,
-            numeric=True,
-        ),
-        Column("Notes", lambda r: r.notes or ""),
-    ],
-    NeonatalCount: [
-        Column("Collected", lambda r: when(r.collected_at), lambda r: r.collected_at),
-        Column("×10⁹/L", lambda r: fmt_number(r.value), lambda r: r.value, numeric=True),
-        Column("Notes", lambda r: r.notes or ""),
-    ],
-    AdverseEvent: [
-        Column("Onset", lambda r: when(r.onset_at), lambda r: r.onset_at),
-        Column("Description", lambda r: r.description),
-        Column("Grade", lambda r: str(r.grade), lambda r: r.grade, numeric=True),
-        Column("Related to rhTPO", lambda r: _related(r.related_to_rhtpo)),
-        Column("Notes", lambda r: r.notes or ""),
-    ],
-}
-
-
 class RecordTableModel(RowsModel):
-    """The current records of one kind; the newest first unless sorted otherwise."""
+    """The current records of one kind, a column per described column, each value in the
+    description's words and sorted by the value itself."""
 
     def __init__(self, record_type: type) -> None:
         super().__init__()
         self.record_type = record_type
-        self.columns = COLUMNS[record_type]
+        kind = kind_of(record_type)
+        self.columns = kind.columns()
+        self.time_column = next(  # the table starts sorted on it, the newest first
+            i for i, c in enumerate(self.columns) if c.name == kind.time_field
+        )
 
     def headers(self) -> list[str]:
-        return [c.header for c in self.columns]
+        return [c.column for c in self.columns]
 
     def set_records(self, rows: Sequence[Stored[Any]]) -> None:
         """Removes the rows that went and adds those that came, rather than starting over.
@@ -150,12 +66,13 @@ class RecordTableModel(RowsModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        record = self._rows[index.row()].record
         column = self.columns[index.column()]
+        value = getattr(self._rows[index.row()].record, column.name)
         if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(record)
+            return column.words(value)
         if role == SORT_ROLE:
-            return sortable(column.sort(record)) if column.sort else column.text(record)
+            # None is no value to Qt's sort, which puts it after all others: 'ongoing' last
+            return None if value is None else sortable(value)
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -40,7 +40,7 @@ class RecordTab(QWidget):
         self.table = QTableView()
         self.table.setModel(proxy)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(self._time_column(), Qt.SortOrder.DescendingOrder)
+        self.table.sortByColumn(self.model.time_column, Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
@@ -89,16 +89,6 @@ class RecordTab(QWidget):
         self.table.setFixedHeight(self._rows_height(rows))
         self.column.setStretchFactor(self.table, 0)
         self.column.addStretch(0)
-
-    def _time_column(self) -> int:
-        return next(
-            (
-                i
-                for i, c in enumerate(self.model.columns)
-                if c.header in ("Collected", "Given", "Assessed", "Started", "Delivered", "Onset")
-            ),
-            0,
-        )
 
     def set_records(self, rows: tuple[Stored[Any], ...]) -> None:
         """Shows these records, the selection staying on the record chosen before, or on
