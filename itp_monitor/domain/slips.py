@@ -12,31 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from itp_monitor.domain.gestation import gestational_age
+from itp_monitor.domain.kinds import kind_of
 from itp_monitor.domain.problems import Problem, fmt_number, fmt_span, fmt_time
 from itp_monitor.domain.protocol import Definitions, Protocol
-from itp_monitor.domain.records import (
-    AdverseEvent,
-    BleedingAssessment,
-    ClinicalRecord,
-    Delivery,
-    Injection,
-    NeonatalCount,
-    PlateletCount,
-    Treatment,
-)
-
-TIME_FIELD: dict[type[Any], str] = {
-    PlateletCount: "collected_at",
-    Injection: "given_at",
-    BleedingAssessment: "assessed_at",
-    Treatment: "started_at",
-    Delivery: "delivered_at",
-    NeonatalCount: "collected_at",
-    AdverseEvent: "onset_at",
-}
+from itp_monitor.domain.records import ClinicalRecord, Injection, NeonatalCount, PlateletCount
 
 
 @dataclass(frozen=True)
@@ -188,7 +169,7 @@ def _second_injection(
 
 def _far_from_pregnancy(record: ClinicalRecord, edd: date, p: Protocol) -> list[Problem]:
     at = record.at
-    field = TIME_FIELD[type(record)]
+    field = kind_of(record).time_field
     before = (edd - at.date()).days
     if before > p.record_before_edd_days:
         return [

@@ -5,38 +5,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
+from itp_monitor.domain.kinds import MAX_CODE as MAX_CODE
+from itp_monitor.domain.kinds import MAX_TEXT as MAX_TEXT
+from itp_monitor.domain.kinds import FieldInfo, FieldKind, Measure, kind_of
 from itp_monitor.domain.problems import Problem as Problem
 from itp_monitor.domain.problems import fmt_number as fmt_number
 from itp_monitor.domain.problems import fmt_time as fmt_time
 from itp_monitor.domain.protocol import Definitions, Limits, Protocol, definitions
-from itp_monitor.domain.records import (
-    AdverseEvent,
-    BleedingAssessment,
-    ClinicalRecord,
-    Delivery,
-    Injection,
-    NeonatalCount,
-    PatientDetails,
-    PlateletCount,
-    Treatment,
-)
+from itp_monitor.domain.records import ClinicalRecord, Injection, PatientDetails, Treatment
 from itp_monitor.domain.slips import Nearby, entry_gestation, likely_slips
 from itp_monitor.domain.units import from_per_microlitre
-from itp_monitor.domain.vocab import (
-    AdverseEventGrade,
-    Anaesthesia,
-    DeliveryMode,
-    InjectionSite,
-    TreatmentKind,
-    WhoBleedingGrade,
-    values_of,
-)
-
-MAX_TEXT = 2000
-MAX_CODE = 64
 
 
 class InvalidEntry(ValueError):
@@ -189,16 +169,6 @@ class Checker:
             )
 
     @staticmethod
-    def choice(
-        errors: list[Problem], field: str, value: Any, enum: type[StrEnum], *, required: bool
-    ) -> None:
-        if value is None and not required:
-            return
-        allowed = values_of(enum)
-        if value not in allowed:
-            errors.append(Problem(field, f"{value!r} is not one of {', '.join(allowed)}"))
-
-    @staticmethod
     def text(
         errors: list[Problem],
         field: str,
@@ -257,114 +227,82 @@ class Checker:
     def check(self, record: ClinicalRecord, nearby: Nearby | None = None) -> Findings:
         """Errors that refuse the record and warnings that need a confirmation.
 
-        The likely slips (docs/protocol.md) are judged only when `nearby` is given:
-        her EDD and her records near its time (`Nearby()` when she has none).
+        Each field is checked as its description (domain/kinds.py) says, in the
+        record's order; then what concerns more than one field. The likely slips
+        (docs/protocol.md) are judged only when `nearby` is given: her EDD and her
+        records near its time (`Nearby()` when she has none).
         """
+        kind = kind_of(record)
         errors: list[Problem] = []
+        for name in kind.field_names:
+            f, value = kind.field_named(name), getattr(record, name)
+            if value is not None or f.required:
+                self._field(errors, f, value)
+        if isinstance(record, Treatment):
+            errors += _ended_before_start(record)
+        errors.sort(key=lambda p: kind.field_names.index(p.field))  # stable: by field
         warnings: list[Problem] = []
-        match record:
-            case PlateletCount():
-                self._time(errors, "collected_at", record.collected_at)
-                self.count_value(errors, "value", record.value)
-                self.text(errors, "source", record.source, required=True, longest=MAX_CODE)
-                self.text(errors, "accession", record.accession, longest=MAX_CODE)
-            case Injection():
-                self._injection(record, errors, warnings)
-            case BleedingAssessment():
-                self._time(errors, "assessed_at", record.assessed_at)
-                self.whole(
-                    errors, "who_grade", record.who_grade, 0, max(WhoBleedingGrade), "a WHO grade"
-                )
-                self.text(errors, "notes", record.notes)
-            case Treatment():
-                self.choice(errors, "kind", record.kind, TreatmentKind, required=True)
-                self._time(errors, "started_at", record.started_at)
-                if record.ended_at is not None:
-                    self._time(errors, "ended_at", record.ended_at)
-                    if (
-                        isinstance(record.ended_at, datetime)
-                        and isinstance(record.started_at, datetime)
-                        and record.ended_at < record.started_at
-                    ):
-                        errors.append(
-                            Problem(
-                                "ended_at",
-                                f"{fmt_time(record.ended_at)} is before the start, "
-                                f"{fmt_time(record.started_at)}",
-                            )
-                        )
-                self.text(errors, "dose", record.dose, longest=200)
-                self.text(errors, "notes", record.notes)
-            case Delivery():
-                self._time(errors, "delivered_at", record.delivered_at)
-                self.choice(errors, "mode", record.mode, DeliveryMode, required=True)
-                self.choice(errors, "anaesthesia", record.anaesthesia, Anaesthesia, required=False)
-                self.whole(
-                    errors,
-                    "blood_loss_ml",
-                    record.blood_loss_ml,
-                    0,
-                    self.limits.blood_loss_max_ml,
-                    "a blood loss in mL",
-                    required=False,
-                )
-                self.text(errors, "notes", record.notes)
-            case NeonatalCount():
-                self._time(errors, "collected_at", record.collected_at)
-                self.count_value(errors, "value", record.value)
-                self.text(errors, "notes", record.notes)
-            case AdverseEvent():
-                self._time(errors, "onset_at", record.onset_at)
-                self.text(errors, "description", record.description, required=True)
-                self.whole(
-                    errors,
-                    "grade",
-                    record.grade,
-                    min(AdverseEventGrade),
-                    max(AdverseEventGrade),
-                    "a CTCAE grade",
-                )
-                if record.related_to_rhtpo not in (True, False, None):
-                    errors.append(
-                        Problem(
-                            "related_to_rhtpo",
-                            f"{record.related_to_rhtpo!r} is not yes, no or unknown",
-                        )
-                    )
-                self.text(errors, "notes", record.notes)
+        if isinstance(record, Injection) and not any(
+            p.field in ("dose_units", "weight_kg") for p in errors
+        ):
+            warnings += self._dose_per_kg(record)
         if not errors and nearby is not None:
             warnings += likely_slips(record, nearby, self.protocol)
         return Findings(errors, warnings)
 
-    def _injection(self, i: Injection, errors: list[Problem], warnings: list[Problem]) -> None:
-        self._time(errors, "given_at", i.given_at)
-        dose_ok = (
-            isinstance(i.dose_units, int)
-            and not isinstance(i.dose_units, bool)
-            and i.dose_units > 0
-        )
-        if not dose_ok:
-            errors.append(
-                Problem("dose_units", f"{i.dose_units!r} is not a positive whole number of units")
+    def _field(self, errors: list[Problem], f: FieldInfo, value: Any) -> None:
+        """The problems of one field's value (given, or required), as its kind says."""
+        if f.kind is FieldKind.MOMENT:
+            self._time(errors, f.name, value)
+        elif f.kind in (FieldKind.TEXT, FieldKind.CODE):
+            self.text(errors, f.name, value, required=f.required, longest=f.longest)
+        elif f.kind is FieldKind.FLAG:
+            if value not in (True, False, None):
+                errors.append(Problem(f.name, f"{value!r} is not yes, no or unknown"))
+        elif f.kind is FieldKind.CHOICE:
+            allowed = [stored for stored, _ in f.choices]
+            if all(isinstance(a, int) for a in allowed):  # a scale: a WHO or a CTCAE grade
+                self.whole(errors, f.name, value, min(allowed), max(allowed), _scale(f))
+            elif value not in allowed:
+                errors.append(Problem(f.name, f"{value!r} is not one of {', '.join(allowed)}"))
+        elif f.measure is Measure.COUNT:
+            self.count_value(errors, f.name, value)
+        elif f.measure is Measure.WEIGHT:
+            self.weight(errors, f.name, value, required=f.required)
+        elif f.measure is Measure.DOSE:
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                errors.append(Problem(f.name, f"{value!r} is not a positive whole number of units"))
+        elif f.measure is Measure.BLOOD_LOSS:
+            top = self.limits.blood_loss_max_ml
+            self.whole(errors, f.name, value, 0, top, "a blood loss in mL")
+
+    def _dose_per_kg(self, i: Injection) -> list[Problem]:
+        """A dose outside the protocol's range of U/kg: asked, not refused."""
+        lo, hi = self.protocol.dose_check_min_per_kg, self.protocol.dose_check_max_per_kg
+        per_kg = i.dose_per_kg
+        if lo <= per_kg <= hi:
+            return []
+        return [
+            Problem(
+                "dose_units",
+                f"{fmt_number(i.dose_units)} U is {per_kg:.0f} U/kg at "
+                f"{fmt_number(i.weight_kg)} kg, "
+                f"outside {fmt_number(lo)}–{fmt_number(hi)} U/kg "
+                f"(protocol dose {fmt_number(self.protocol.dose_per_kg)} U/kg); "
+                "confirm that this dose is intended",
             )
-        weight_errors: list[Problem] = []
-        self.weight(weight_errors, "weight_kg", i.weight_kg, required=True)
-        errors.extend(weight_errors)
-        self.choice(errors, "site", i.site, InjectionSite, required=False)
-        for field in ("lot", "given_by"):
-            self.text(errors, field, getattr(i, field), longest=MAX_CODE)
-        self.text(errors, "notes", i.notes)
-        if dose_ok and not weight_errors:
-            lo, hi = self.protocol.dose_check_min_per_kg, self.protocol.dose_check_max_per_kg
-            per_kg = i.dose_per_kg
-            if not lo <= per_kg <= hi:
-                warnings.append(
-                    Problem(
-                        "dose_units",
-                        f"{fmt_number(i.dose_units)} U is {per_kg:.0f} U/kg at "
-                        f"{fmt_number(i.weight_kg)} kg, "
-                        f"outside {fmt_number(lo)}–{fmt_number(hi)} U/kg "
-                        f"(protocol dose {fmt_number(self.protocol.dose_per_kg)} U/kg); "
-                        "confirm that this dose is intended",
-                    )
-                )
+        ]
+
+
+def _scale(f: FieldInfo) -> str:
+    """A graded field's name in a sentence: 'WHO grade' -> 'a WHO grade',
+    'Grade (CTCAE)' -> 'a CTCAE grade'."""
+    named, _, scale = f.label.removesuffix(")").partition(" (")
+    return f"a {scale} {named.lower()}" if scale else f"a {named}"
+
+
+def _ended_before_start(t: Treatment) -> list[Problem]:
+    ended, started = t.ended_at, t.started_at
+    if not (isinstance(ended, datetime) and isinstance(started, datetime) and ended < started):
+        return []
+    return [Problem("ended_at", f"{fmt_time(ended)} is before the start, {fmt_time(started)}")]

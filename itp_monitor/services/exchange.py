@@ -7,20 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from itp_monitor.domain.records import (
-    AdverseEvent,
-    BleedingAssessment,
-    ClinicalRecord,
-    Delivery,
-    Injection,
-    NeonatalCount,
-    PlateletCount,
-    Treatment,
-)
+from itp_monitor.domain.kinds import kind_of
+from itp_monitor.domain.records import ClinicalRecord, Delivery, Injection
 from itp_monitor.domain.validation import InvalidEntry, Problem
 from itp_monitor.services import record_file
 from itp_monitor.services.files import write_atomically
-from itp_monitor.services.kinds import kind_of
+from itp_monitor.services.kinds import KINDS
 from itp_monitor.services.patients import current_records, load_records, patients_named
 from itp_monitor.services.record_file import FilePatient, FileRefused
 from itp_monitor.services.recorder import Recorder
@@ -28,20 +20,10 @@ from itp_monitor.services.results import ImportOutcome
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage.models import Patient
 
-# What makes two records "the same record" when merging: the same kind and these values.
-SAME_RECORD: dict[type[Any], tuple[str, ...]] = {
-    PlateletCount: ("collected_at", "value"),
-    NeonatalCount: ("collected_at", "value"),
-    Injection: ("given_at",),
-    BleedingAssessment: ("assessed_at",),
-    Treatment: ("kind", "started_at"),
-    Delivery: (),  # a patient has one delivery
-    AdverseEvent: ("onset_at", "description"),
-}
-
 
 def _key(record: ClinicalRecord) -> tuple[Any, ...]:
-    return (type(record), *(getattr(record, name) for name in SAME_RECORD[type(record)]))
+    """What makes two records the same record when merging: their kind and these values."""
+    return (type(record), *(getattr(record, name) for name in kind_of(record).same_record))
 
 
 def _same_person(a: str, b: str) -> bool:
@@ -134,8 +116,7 @@ class ExchangeService(ServiceBase):
                 outcome.created,
                 (*outcome.merged, patient.mrn),
             )
-            for record_type in SAME_RECORD:
-                kind = kind_of(record_type)
+            for kind in KINDS:
                 for s in current_records(recorder.session, kind, [patient_id]).get(patient_id, []):
                     present[_key(s.record)] = s.record
         added = skipped = 0
@@ -150,7 +131,7 @@ class ExchangeService(ServiceBase):
                     skipped += 1
                 else:
                     problems.append(
-                        f"{where}: the database already has this {kind_of(type(record)).label} "
+                        f"{where}: the database already has this {kind_of(record).label} "
                         "with other values; correct it in the app rather than by import"
                     )
                 continue

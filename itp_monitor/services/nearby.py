@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
+from itp_monitor.domain.problems import Problem, fmt_number, fmt_time
 from itp_monitor.domain.protocol import Protocol
 from itp_monitor.domain.records import (
     ClinicalRecord,
@@ -21,7 +22,6 @@ from itp_monitor.domain.records import (
     PlateletCount,
 )
 from itp_monitor.domain.slips import Nearby, count_span, injection_span
-from itp_monitor.domain.validation import Problem, fmt_number, fmt_time
 from itp_monitor.domain.vocab import RecordStatus
 from itp_monitor.storage.models import (
     ClinicalRow,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from itp_monitor.domain.problems import Problem, fmt_number
 from itp_monitor.domain.protocol import (
     ProtocolInForce,
     SettingInfo,
@@ -18,7 +19,7 @@ from itp_monitor.domain.protocol import (
     protocol_book,
     whole_number_settings,
 )
-from itp_monitor.domain.validation import InvalidEntry, Problem, fmt_number
+from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.domain.vocab import AuditAction
 from itp_monitor.services import audit
 from itp_monitor.services.context import to_utc

@@ -9,14 +9,23 @@ are read by domain/reading.py, as in laboratory files; a file that is damaged
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from itp_monitor.domain.kinds import (
+    KINDS,
+    MAX_CODE,
+    MAX_TEXT,
+    FieldInfo,
+    FieldKind,
+    RecordKind,
+    kind_of,
+)
+from itp_monitor.domain.problems import Problem
 from itp_monitor.domain.reading import (
     Unreadable,
     iso_date,
@@ -28,19 +37,8 @@ from itp_monitor.domain.reading import (
     quoted,
     shown,
 )
-from itp_monitor.domain.records import (
-    AdverseEvent,
-    BleedingAssessment,
-    ClinicalRecord,
-    Delivery,
-    Injection,
-    NeonatalCount,
-    PatientDetails,
-    PlateletCount,
-    Treatment,
-)
-from itp_monitor.domain.validation import MAX_CODE, MAX_TEXT, Problem
-from itp_monitor.services.results import PatientRecords, Stored
+from itp_monitor.domain.records import ClinicalRecord, Injection, PatientDetails, PlateletCount
+from itp_monitor.services.results import PatientRecords
 
 FORMAT = "itp-monitor/1"
 UNSPECIFIED_SOURCE = "unspecified"
@@ -198,97 +196,57 @@ class _Fields:
         """An MRN, an accession or a word from a list: short text."""
         return self.text(key, required=required, longest=MAX_CODE)
 
-    def flag(self, key: str) -> Any:
-        value = self.obj.get(key)
+    def flag(self, key: str, *, required: bool = False) -> Any:
+        value = self._get(key, required)
         if value is not None and not isinstance(value, bool):
             self.problems.append(Problem(key, f"{shown(value)} is not true, false or null"))
             return None
         return value
 
 
-def _count(f: _Fields) -> PlateletCount:
-    return PlateletCount(
-        collected_at=f.time("collected_at"),
-        value=f.number("value"),
-        source=f.code("source") or UNSPECIFIED_SOURCE,
-        accession=f.code("accession"),
-    )
+_READERS: dict[FieldKind, Callable[..., Any]] = {
+    FieldKind.MOMENT: _Fields.time,
+    FieldKind.DATE: _Fields.date,
+    FieldKind.NUMBER: _Fields.number,
+    FieldKind.WHOLE: _Fields.whole,
+    FieldKind.TEXT: _Fields.text,
+    FieldKind.CODE: _Fields.code,
+    FieldKind.FLAG: _Fields.flag,
+}
 
-
-def _injection(f: _Fields, weight: float | None) -> Injection:
-    given = f.number("weight_kg", required=False)
-    return Injection(
-        given_at=f.time("given_at"),
-        dose_units=f.whole("dose_units"),
-        weight_kg=given if given is not None else weight,  # type: ignore[arg-type]
-        site=f.code("site"),
-        lot=f.code("lot"),
-        given_by=f.code("given_by"),
-        notes=f.text("notes"),
-    )
-
-
-def _bleeding(f: _Fields) -> BleedingAssessment:
-    return BleedingAssessment(
-        assessed_at=f.time("assessed_at"), who_grade=f.whole("who_grade"), notes=f.text("notes")
-    )
-
-
-def _treatment(f: _Fields) -> Treatment:
-    return Treatment(
-        kind=f.code("kind", required=True),
-        started_at=f.time("started_at"),
-        ended_at=f.time("ended_at", required=False),
-        dose=f.text("dose"),
-        notes=f.text("notes"),
-    )
-
-
-def _delivery(f: _Fields) -> Delivery:
-    return Delivery(
-        delivered_at=f.time("delivered_at"),
-        mode=f.code("mode", required=True),
-        anaesthesia=f.code("anaesthesia"),
-        blood_loss_ml=f.whole("blood_loss_ml", required=False),
-        notes=f.text("notes"),
-    )
-
-
-def _neonatal(f: _Fields) -> NeonatalCount:
-    return NeonatalCount(
-        collected_at=f.time("collected_at"), value=f.number("value"), notes=f.text("notes")
-    )
-
-
-def _adverse(f: _Fields) -> AdverseEvent:
-    return AdverseEvent(
-        onset_at=f.time("onset_at"),
-        description=f.text("description", required=True),
-        grade=f.whole("grade"),
-        related_to_rhtpo=f.flag("related_to_rhtpo"),
-        notes=f.text("notes"),
-    )
-
-
-# name in the file -> (record type, reader); the order is the order records are saved
-# in (a delivery before the newborn counts that need it). A record's fields in the file
-# are the fields of its domain record, no more and no fewer.
-_LISTS: dict[str, tuple[type[ClinicalRecord], Callable[..., ClinicalRecord]]] = {
-    "platelet_counts": (PlateletCount, _count),
-    "injections": (Injection, _injection),
-    "bleeding_assessments": (BleedingAssessment, _bleeding),
-    "treatments": (Treatment, _treatment),
-    "delivery": (Delivery, _delivery),
-    "neonatal_counts": (NeonatalCount, _neonatal),
-    "adverse_events": (AdverseEvent, _adverse),
+# The fields a file may leave out although the record needs them, and what they are then
+# (given: what the file says; weight: the patient's): a count's source is `unspecified`,
+# the weight an injection's dose was based on is her weight.
+_LEFT_OUT: dict[tuple[type[Any], str], Callable[[Any, float | None], Any]] = {
+    (PlateletCount, "source"): lambda given, weight: given or UNSPECIFIED_SOURCE,
+    (Injection, "weight_kg"): lambda given, weight: weight if given is None else given,
 }
 
 
-def _field_names(record_type: type[ClinicalRecord]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(record_type))
+def _reader(info: FieldInfo) -> Callable[..., Any]:
+    if info.kind is FieldKind.CHOICE:  # a scale's grade is a number, a list's word a code
+        return _Fields.whole if isinstance(info.choices[0][0], int) else _Fields.code
+    return _READERS[info.kind]
 
 
-_PATIENT_FIELDS = ("mrn", "name", "date_of_birth", "edd", "weight_kg", "notes", "archived", *_LISTS)
+def _record(kind: RecordKind, f: _Fields, weight: float | None) -> ClinicalRecord:
+    """A record read field by field, as its description says; `weight` is the patient's."""
+    values: dict[str, Any] = {}
+    for name in kind.field_names:  # the record's order, as its problems are listed
+        info, fill = kind.field_named(name), _LEFT_OUT.get((kind.record, name))
+        given = _reader(info)(f, name, required=info.required and fill is None)
+        values[name] = given if fill is None else fill(given, weight)
+    record: ClinicalRecord = kind.make(values)
+    return record
+
+
+# The lists in the file are the kinds of record in the order they are saved in (a delivery
+# before the newborn counts that need it). A record's fields in the file are the fields of
+# its domain record, no more and no fewer.
+_PATIENT_FIELDS = (
+    *("mrn", "name", "date_of_birth", "edd", "weight_kg", "notes", "archived"),
+    *(kind.file_list for kind in KINDS),
+)
 
 
 def _read_patient(position: int, obj: Any, out: list[str]) -> FilePatient:
@@ -310,23 +268,23 @@ def _read_patient(position: int, obj: Any, out: list[str]) -> FilePatient:
     if not problems:
         patient.details = PatientDetails(mrn, name, edd, dob, weight, notes)
     out.extend(f"{patient.label}, {p}" for p in problems)
-    for list_name, (record_type, reader) in _LISTS.items():
+    for kind in KINDS:
+        list_name = kind.file_list
         entries = obj.get(list_name)
         if entries is None:
             continue
-        if list_name == "delivery":
+        if kind.single:
             entries = [entries]
         if not isinstance(entries, list):
             out.append(f"{patient.label}, {list_name}: is not a list")
             continue
         for index, entry in enumerate(entries, start=1):
-            where = list_name if list_name == "delivery" else f"{list_name} #{index}"
+            where = list_name if kind.single else f"{list_name} #{index}"
             if not isinstance(entry, dict):
                 out.append(f"{patient.label}, {where}: is not an object with fields")
                 continue
             rec_problems: list[Problem] = []
-            rf = _Fields(entry, rec_problems, _field_names(record_type))
-            record = reader(rf, weight) if reader is _injection else reader(rf)
+            record = _record(kind, _Fields(entry, rec_problems, kind.field_names), weight)
             out.extend(f"{patient.label}, {where}, {p}" for p in rec_problems)
             patient.records.append(FileRecord(None if rec_problems else record, where))
     return patient
@@ -372,7 +330,7 @@ def _iso(value: Any) -> Any:
 
 
 def _entry(record: ClinicalRecord) -> dict[str, Any]:
-    return {name: _iso(getattr(record, name)) for name in _field_names(type(record))}
+    return {name: _iso(value) for name, value in kind_of(record).values(record).items()}
 
 
 def write(records: Iterable[PatientRecords]) -> dict[str, Any]:
@@ -389,16 +347,8 @@ def write(records: Iterable[PatientRecords]) -> dict[str, Any]:
             "notes": d.notes,
             "archived": r.patient.archived,
         }
-        lists: dict[str, Sequence[Stored[Any]]] = {
-            "platelet_counts": r.counts,
-            "injections": r.injections,
-            "bleeding_assessments": r.bleeding,
-            "treatments": r.treatments,
-            "neonatal_counts": r.neonatal_counts,
-            "adverse_events": r.adverse_events,
-        }
-        for name, stored in lists.items():
-            patient[name] = [_entry(s.record) for s in stored]
-        patient["delivery"] = _entry(r.delivery.record) if r.delivery is not None else None
+        for kind in KINDS:
+            entries = [_entry(s.record) for s in r.of(kind)]
+            patient[kind.file_list] = (entries[0] if entries else None) if kind.single else entries
         out.append(patient)
     return {"format": FORMAT, "patients": out}
