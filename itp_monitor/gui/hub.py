@@ -1,13 +1,19 @@
-"""One signal hub: every change to data is announced here, and each screen decides what to redo."""
+"""One signal hub: every change to data is announced here once, and each view decides from
+it what to show again (the view that made the change does not reread what it shows)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from itp_monitor.services.results import Changes
+
 
 class Hub(QObject):
-    patient_changed = Signal(int)  # her records or details changed (here or elsewhere)
-    records_changed = Signal(object)  # PatientRecords after a save here, already up to date
-    ward_changed = Signal()  # patients came or went (admitted, archived, demo loaded)
-    protocol_changed = Signal()  # a setting of the unit's protocol changed
-    open_patient = Signal(int)  # someone asked to see her workspace
+    # (Changes, the view that made them: None for another program's, through the watch)
+    changed = Signal(object, object)
+
+    def announce(self, changes: Changes, initiator: object = None) -> None:
+        """Every write made here, and every change seen made elsewhere, once (and nothing
+        when nothing changed: a dialog closed without saving)."""
+        if changes.any:
+            self.changed.emit(changes, initiator)

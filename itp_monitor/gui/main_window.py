@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -25,12 +27,20 @@ from itp_monitor.gui.reports.actions import not_saved
 from itp_monitor.services.container import Services
 from itp_monitor.services.demo import DemoAlreadyLoaded
 from itp_monitor.services.errors import Failure, NotFound, StorageFailure
+from itp_monitor.services.evaluation import PatientEvaluation
 from itp_monitor.services.record_file import FileRefused
+from itp_monitor.services.results import EVERYTHING, Changes, PatientInfo, PatientRecords
+
+if TYPE_CHECKING:  # built on first use, so that start-up does not load them
+    from itp_monitor.gui.dialogs.help import UserGuide
+    from itp_monitor.gui.panels.patient_workspace import PatientWorkspace
 
 TITLE = "ITP Monitor"
 POLL_MS = 1000  # another copy's change shows within two seconds
 READ_ONLY_NOTE = "Opened read-only: nothing can be saved"
 FULL_NOTE = "The disk is full: nothing can be saved (free some space, then open the app again)"
+Slot = Callable[[], object]
+Shortcut = str | QKeySequence.StandardKey | None
 
 
 class MainWindow(QMainWindow):
@@ -64,16 +74,14 @@ class MainWindow(QMainWindow):
         self.board.load_demo_requested.connect(self.load_demo)
         self.board.admit_requested.connect(self.admit_patient)
         self.board.archived_toggled.connect(lambda _: self.refresh_ward())
-        self.workspace: Any = None  # built when a patient is first opened (keeps start-up quick)
-        self.guide: Any = None  # the user guide's window, built when first asked for
+        self.workspace: PatientWorkspace | None = None  # built when a patient is first opened
+        self.guide: UserGuide | None = None  # the user guide's window, built when first asked for
         self.pages = QStackedWidget()
         self.pages.addWidget(self.board)
         self.setCentralWidget(self.pages)
         from itp_monitor.gui.reports.actions import ReportActions
 
-        self.reports = ReportActions(
-            services, self, self.current_mrn, imported=self.hub.ward_changed.emit
-        )
+        self.reports = ReportActions(services, self, self.current_mrn, self.hub)
         self._build_menus()
         # the note beside it says what reading only means; the title says it too
         shown = location.name() if self.read_only_note else self.where
@@ -81,11 +89,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.location_label)
         self._show_read_only()
 
-        self.hub.patient_changed.connect(self._patient_changed)
-        self.hub.records_changed.connect(self._records_changed)
-        self.hub.ward_changed.connect(self.refresh_ward)
-        self.hub.protocol_changed.connect(self._protocol_changed)
-        self.hub.open_patient.connect(self.open_patient)
+        self.hub.changed.connect(self._changed)
 
         self.watch = services.watch_changes()
         self.poll_timer = QTimer(self)
@@ -104,7 +108,7 @@ class MainWindow(QMainWindow):
     # --- menus and shortcuts ------------------------------------------------------------
 
     def _action(
-        self, menu: Any, text: str, slot: Any, shortcut: Any = None, *, writes: bool = False
+        self, menu: QMenu, text: str, slot: Slot, shortcut: Shortcut = None, *, writes: bool = False
     ) -> QAction:
         """`writes`: the action saves to the database (disabled when it is read-only)."""
         action = QAction(text, self)
@@ -143,7 +147,7 @@ class MainWindow(QMainWindow):
             action = self._action(
                 record,
                 f"{form.title}…",
-                lambda t=record_type: self.add_record(t),
+                partial(self.add_record, record_type),
                 form.shortcut,
                 writes=True,
             )
@@ -196,13 +200,14 @@ class MainWindow(QMainWindow):
 
     def refresh_all(self) -> None:
         self.refresh_ward()
-        if self.showing_patient():
-            self._patient_changed(self.workspace.patient_id)
+        if (shown := self._shown()) is not None and shown.patient_id is not None:
+            self._patient_changed(shown.patient_id, EVERYTHING, None)
 
     def current_mrn(self) -> str | None:
         """The woman open in the workspace, else the one selected on the board."""
-        if self.showing_patient() and self.workspace.records is not None:
-            return str(self.workspace.records.patient.mrn)
+        shown = self._shown()
+        if shown is not None and shown.records is not None:
+            return shown.records.patient.mrn
         patient_id = self.board.selected_patient_id()
         if patient_id is None:
             return None
@@ -212,11 +217,18 @@ class MainWindow(QMainWindow):
             return None
 
     def showing_patient(self) -> bool:
-        return self.workspace is not None and self.pages.currentWidget() is self.workspace
+        return self._shown() is not None
 
-    def _read(self, patient_id: int) -> tuple[Any, Any]:
-        """Her records, read once, and her evaluation from them."""
-        records = self.services.patients.records(patient_id)
+    def _shown(self) -> PatientWorkspace | None:
+        """The workspace, when it is the page shown."""
+        shown = self.workspace is not None and self.pages.currentWidget() is self.workspace
+        return self.workspace if shown else None
+
+    def _read(
+        self, patient_id: int, held: PatientRecords | None = None
+    ) -> tuple[PatientRecords, PatientEvaluation]:
+        """Her records, read once (unless `held` already), and her evaluation from them."""
+        records = held if held is not None else self.services.patients.records(patient_id)
         return records, self.services.evaluation.of_records(records)
 
     def open_patient(self, patient_id: int) -> None:
@@ -225,21 +237,22 @@ class MainWindow(QMainWindow):
         except NotFound:
             self.statusBar().showMessage("That patient is no longer in the database", 5000)
             return
-        if self.workspace is None:
+        workspace = self.workspace
+        if workspace is None:
             from itp_monitor.gui.panels.patient_workspace import PatientWorkspace
 
-            self.workspace = PatientWorkspace(self.services, self.hub)
-            self.workspace.set_read_only(self.read_only_note)
-            self.workspace.back_requested.connect(self.show_board)
-            self.pages.addWidget(self.workspace)
+            workspace = self.workspace = PatientWorkspace(self.services, self.hub)
+            workspace.set_read_only(self.read_only_note)
+            workspace.back_requested.connect(self.show_board)
+            self.pages.addWidget(workspace)
             axis = self.settings.value("chart/axis_mode")
             if axis:
-                self.workspace.chart.set_axis_mode(str(axis))
-            self.workspace.chart.axis_mode_changed.connect(
+                workspace.chart.set_axis_mode(str(axis))
+            workspace.chart.axis_mode_changed.connect(
                 lambda mode: self.settings.setValue("chart/axis_mode", mode)
             )
-        self.workspace.show_patient(evaluated, records)
-        self.pages.setCurrentWidget(self.workspace)
+        workspace.show_patient(evaluated, records)
+        self.pages.setCurrentWidget(workspace)
         for action in self.record_actions.values():
             action.setEnabled(self.read_only_note is None)
         self.settings.setValue("ward/last_patient", patient_id)
@@ -254,42 +267,43 @@ class MainWindow(QMainWindow):
         self._show_title()
 
     def _show_title(self) -> None:
-        if self.showing_patient() and self.workspace.records is not None:
-            patient = self.workspace.records.patient
+        shown = self._shown()
+        if shown is not None and shown.records is not None:
+            patient = shown.records.patient
             self.setWindowTitle(f"{TITLE} — {patient.name} ({patient.mrn}) — {self.where}")
         else:
             self.setWindowTitle(f"{TITLE} — {self.where}")
 
     def add_record(self, record_type: type) -> None:
-        if self.showing_patient():
-            self.workspace.add_record(record_type)
+        if (shown := self._shown()) is not None:
+            shown.add_record(record_type)
 
     # --- keeping every screen current ---------------------------------------------------
 
-    def _patient_changed(self, patient_id: int) -> None:
-        """After a save here or elsewhere: read her once, judge her once, update every view."""
+    def _changed(self, changes: Changes, initiator: object) -> None:
+        """Every change made here or elsewhere (the hub): each woman it names judged once,
+        and shown on the board and in her workspace; a new protocol shows everything again."""
+        if changes.judging:
+            self.refresh_all()
+            return
+        for patient_id in sorted(changes.patients):
+            self._patient_changed(patient_id, changes, initiator)
+
+    def _patient_changed(self, patient_id: int, changes: Changes, initiator: object) -> None:
+        """Her records read once (unless the workspace that saved them holds them already),
+        judged once, and shown on the board and in her workspace."""
+        shown = self._shown()
+        held = shown.records_after(changes, initiator) if shown is not None else None
         try:
-            records, evaluated = self._read(patient_id)
+            records, evaluated = self._read(patient_id, held)
         except NotFound:
             self.board.update_patient(patient_id, None)
             return
-        self._show_evaluated(records, evaluated)
-
-    def _records_changed(self, records: Any) -> None:
-        """After a save here: her records are already current; judge her once, show it."""
-        evaluated = self.services.evaluation.of_records(records)
-        self._show_evaluated(records, evaluated)
-
-    def _show_evaluated(self, records: Any, evaluated: Any) -> None:
-        patient_id = evaluated.patient.id
         on_board = not evaluated.patient.archived or self.board.show_archived.isChecked()
         self.board.update_patient(patient_id, evaluated if on_board else None)
-        if self.showing_patient() and self.workspace.patient_id == patient_id:
-            self.workspace.show_patient(evaluated, records)
+        if shown is not None and shown.patient_id == patient_id:
+            shown.show_patient(evaluated, records)
             self._show_title()
-
-    def _protocol_changed(self) -> None:
-        self.refresh_all()
 
     def poll_changes(self) -> None:
         """Shows what another copy of the app, or the command line, has written."""
@@ -298,11 +312,7 @@ class MainWindow(QMainWindow):
         except Exception as e:
             self.statusBar().showMessage(f"Could not check the database for changes: {e}", 5000)
             return
-        if changes.protocol:
-            self.hub.protocol_changed.emit()
-            return
-        for patient_id in sorted(changes.patients):
-            self.hub.patient_changed.emit(patient_id)
+        self.hub.announce(changes)
 
     # --- file, settings and help ----------------------------------------------------------
 
@@ -317,8 +327,9 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         if dialog.exec() == EntryDialog.DialogCode.Accepted:
-            self.hub.ward_changed.emit()
-            self.open_patient(dialog.result_value.id)
+            admitted: PatientInfo = dialog.result_value
+            self.hub.announce(admitted.changes, self)
+            self.open_patient(admitted.id)
 
     def load_demo(self) -> None:
         try:
@@ -329,7 +340,7 @@ class MainWindow(QMainWindow):
         except StorageFailure as e:
             not_saved(self, e)
             return
-        self.hub.ward_changed.emit()
+        self.hub.announce(outcome.changes, self)
         self.statusBar().showMessage(
             f"Loaded the demonstration ward: {len(outcome.created)} patients", 10_000
         )
@@ -345,27 +356,25 @@ class MainWindow(QMainWindow):
         dialog = LabImportDialog(self.services.labs, self, path)
         saved = dialog.saved if dialog.exec() == LabImportDialog.DialogCode.Accepted else None
         if saved is not None:
-            self.refresh_all()
+            self.hub.announce(EVERYTHING, self)  # the saved preview does not say whose
             self.statusBar().showMessage(f"Saved {saved.to_save} from {saved.source}", 10_000)
 
     def edit_lab_codes(self) -> None:
         from itp_monitor.gui.dialogs.lab_import import edit_local_codes
 
-        edit_local_codes(self.services.labs, self)
+        self.hub.announce(edit_local_codes(self.services.labs, self), self)
 
     def edit_protocol(self) -> None:
         from itp_monitor.gui.dialogs.protocol_settings import ProtocolSettingsDialog
 
         dialog = ProtocolSettingsDialog(self.services.protocol, self)
         dialog.exec()
-        if dialog.changed:
-            self.hub.protocol_changed.emit()
+        self.hub.announce(dialog.changes, self)
 
     def show_shortcuts(self) -> None:
         from itp_monitor.gui.dialogs.help import ShortcutsDialog
 
-        dialog = ShortcutsDialog(self)
-        dialog.exec()
+        ShortcutsDialog(self).exec()
 
     def show_guide(self) -> None:
         """The guide in a window of its own, to read beside the app; opened once."""

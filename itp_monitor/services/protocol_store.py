@@ -15,6 +15,7 @@ from itp_monitor.domain.protocol import (
     protocol_book,
 )
 from itp_monitor.domain.validation import fmt_number
+from itp_monitor.services.results import Changes, Setting
 from itp_monitor.storage.models import ProtocolSettingRow
 
 
@@ -35,6 +36,11 @@ class SettingState:
     @property
     def is_default(self) -> bool:
         return self.value == self.info.default
+
+    @property
+    def changes(self) -> Changes:
+        """What setting it changed: the protocol, and so the judgement of every woman."""
+        return Changes(settings=frozenset({Setting.PROTOCOL}))
 
 
 def _latest_rows(session: Session, at_utc: datetime | None) -> dict[str, ProtocolSettingRow]:

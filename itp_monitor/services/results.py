@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from itp_monitor.domain.kinds import KINDS, RecordKind, kind_of
@@ -23,6 +24,40 @@ from itp_monitor.domain.vocab import RecordStatus
 R = TypeVar("R", bound=ClinicalRecord)
 
 
+class Setting(StrEnum):
+    """A setting of the unit's that a write changed."""
+
+    PROTOCOL = "protocol"  # the numbers every judgement uses
+    LAB_CODES = "lab_codes"  # the laboratory's own codes, read only from HL7 files
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a write changed, so that each screen can tell what it must show again.
+
+    Every write returns one (a `changes` of what it returns); so does the watch for what
+    other programs wrote.
+    """
+
+    patients: frozenset[int] = frozenset()  # whose records or details changed
+    kinds: frozenset[str] = frozenset()  # the kinds of record written (entity names)
+    details: frozenset[int] = frozenset()  # admitted, or details or archived state changed
+    settings: frozenset[Setting] = frozenset()
+    everything: bool = False  # too much to say what: a whole file imported
+
+    @property
+    def any(self) -> bool:
+        return bool(self.patients or self.settings) or self.everything
+
+    @property
+    def judging(self) -> bool:
+        """Whether any woman may now be judged otherwise: the protocol changed, or anything."""
+        return self.everything or Setting.PROTOCOL in self.settings
+
+
+EVERYTHING = Changes(everything=True)
+
+
 @dataclass(frozen=True)
 class Stored(Generic[R]):
     """A clinical record as stored: one version, its identity and who entered it."""
@@ -38,6 +73,13 @@ class Stored(Generic[R]):
     @property
     def counts(self) -> bool:
         return self.status is RecordStatus.CURRENT
+
+    @property
+    def changes(self) -> Changes:
+        """What saving this version changed: her records of its kind."""
+        return Changes(
+            patients=frozenset({self.patient_id}), kinds=frozenset({kind_of(self.record).entity})
+        )
 
 
 @dataclass(frozen=True)
@@ -57,6 +99,11 @@ class PatientInfo:
     @property
     def edd(self) -> date:
         return self.details.edd
+
+    @property
+    def changes(self) -> Changes:
+        """What admitting her, correcting her details, archiving or restoring her changed."""
+        return Changes(patients=frozenset({self.id}), details=frozenset({self.id}))
 
 
 @dataclass(frozen=True)
@@ -144,3 +191,8 @@ class ImportOutcome:
     records_added: int = 0
     records_already_present: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def changes(self) -> Changes:
+        """A whole file: every screen shows everything again."""
+        return EVERYTHING

@@ -174,11 +174,11 @@ def test_the_bleeding_colour_follows_the_protocols_bleeding_grade(
     window.open_patient(patient.id)
     chart = window.workspace.chart
     assert bleeding_colours(chart) == {1: grey, 2: red}  # the shipped setting: from grade 2
-    window.services.protocol.change("bleeding_min_who_grade", 3, "unit policy")
-    window.hub.protocol_changed.emit()
+    changed = window.services.protocol.change("bleeding_min_who_grade", 3, "unit policy")
+    window.hub.announce(changed.changes)
     assert bleeding_colours(chart) == {1: grey, 2: grey}
-    window.services.protocol.change("bleeding_min_who_grade", 1, "unit policy")
-    window.hub.protocol_changed.emit()
+    changed = window.services.protocol.change("bleeding_min_who_grade", 1, "unit policy")
+    window.hub.announce(changed.changes)
     assert bleeding_colours(chart) == {1: red, 2: red}
 
 
@@ -207,7 +207,7 @@ def test_a_unit_changes_a_threshold_with_a_reason_and_the_board_follows(
     label, value, unit, default, _source, changed = dialog.shown("neuraxial_min")
     assert (label, value, unit, default) == ("Neuraxial anaesthesia cutoff", "90", "×10⁹/L", "70")
     assert "anaesthetists' local policy" in changed
-    window.hub.protocol_changed.emit()
+    window.hub.announce(dialog.changes)
     epidural = [r for r in board_row(window, "DEMO-05")["Flags"].split("; ") if "epidural" in r]
     assert epidural
 

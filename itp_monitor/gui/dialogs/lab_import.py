@@ -45,6 +45,7 @@ from itp_monitor.services.lab_import import (
     LabPreview,
     LabStatus,
 )
+from itp_monitor.services.results import Changes, Setting
 
 FIELD_LABELS = {
     IGNORED: "— not read —",
@@ -310,8 +311,9 @@ class LabImportDialog(QDialog):
         self.accept()
 
 
-def edit_local_codes(labs: LabImportService, window: QMainWindow) -> None:
-    """Settings → Laboratory codes: the laboratory's own codes for the platelet count."""
+def edit_local_codes(labs: LabImportService, window: QMainWindow) -> Changes:
+    """Settings → Laboratory codes: the laboratory's own codes for the platelet count.
+    Returns what it changed: the setting, or nothing when they were not saved."""
     text, ok = QInputDialog.getText(
         window,
         "Laboratory codes",
@@ -320,18 +322,19 @@ def edit_local_codes(labs: LabImportService, window: QMainWindow) -> None:
         text=", ".join(labs.local_codes()),
     )
     if not ok:
-        return
+        return Changes()
     try:
         kept = labs.set_local_codes(text.split(","))
     except ValueError as e:
         QMessageBox.warning(window, "Laboratory codes", str(e))
-        return
+        return Changes()
     except StorageFailure as e:
         QMessageBox.warning(
             window, "Laboratory codes", storage_words(e, opened_read_only(window), kept="")
         )
-        return
+        return Changes()
     window.statusBar().showMessage(
         f"Platelet codes in HL7 results: LOINC 777-3, 26515-7{''.join(', ' + c for c in kept)}",
         10_000,
     )
+    return Changes(settings=frozenset({Setting.LAB_CODES}))

@@ -34,6 +34,7 @@ from itp_monitor.gui.models.history import local
 from itp_monitor.packaged import data_dir
 from itp_monitor.services.protocol import ProtocolService
 from itp_monitor.services.protocol_store import SettingState
+from itp_monitor.services.results import Changes
 
 HEADERS = ["Setting", "Value", "Unit", "Default", "Source", "Last changed"]
 VALUE_COLUMN, CHANGED_COLUMN = 1, 5
@@ -71,7 +72,7 @@ class ProtocolSettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("The unit's protocol")
         self.protocol = protocol
-        self.changed = False
+        self.changes = Changes()  # what the settings changed while it was open
         intro = QLabel(
             "Every number the flags and the entry checks use, with where it comes from. A "
             "change applies from now on, needs a reason, and is kept in the audit trail."
@@ -133,6 +134,11 @@ class ProtocolSettingsDialog(QDialog):
         self.items: dict[str, QTreeWidgetItem] = {}
         self.load()
         self._fit_to_screen()
+
+    @property
+    def changed(self) -> bool:
+        """Whether a setting was changed while it was open."""
+        return self.changes.any
 
     # --- showing --------------------------------------------------------------------------
 
@@ -245,11 +251,10 @@ class ProtocolSettingsDialog(QDialog):
         ):
             return
         try:
-            self.protocol.change(s.key, value, self.reason.text())
+            self.changes = self.protocol.change(s.key, value, self.reason.text()).changes
         except InvalidEntry as e:
             self._say("\n".join(p.message for p in e.problems), problem=True)
             return
-        self.changed = True
         self.reason.clear()
         self.load()
         self.select(s.key)

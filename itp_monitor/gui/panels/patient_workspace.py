@@ -14,15 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from itp_monitor.domain.records import (
-    AdverseEvent,
-    BleedingAssessment,
-    Delivery,
-    Injection,
-    NeonatalCount,
-    PlateletCount,
-    Treatment,
-)
+from itp_monitor.domain.kinds import KINDS, RecordKind
 from itp_monitor.gui.chart.chart import PlateletChart
 from itp_monitor.gui.chart.data import chart_data
 from itp_monitor.gui.forms.dialog import REASON, EntryDialog
@@ -44,14 +36,8 @@ from itp_monitor.gui.panels.record_tab import RecordTab
 from itp_monitor.gui.widgets.history_table import HistoryTable
 from itp_monitor.services.container import Services
 from itp_monitor.services.evaluation import PatientEvaluation
-from itp_monitor.services.results import PatientRecords, Stored
+from itp_monitor.services.results import Changes, PatientInfo, PatientRecords, Stored
 
-TAB_KINDS = [
-    (PlateletCount, "Counts"),
-    (Injection, "Injections"),
-    (BleedingAssessment, "Bleeding"),
-    (Treatment, "Other treatments"),
-]
 CHART_SHARE = 0.62  # of the height below her header: the chart first, even on a 1366×768 laptop
 
 
@@ -76,21 +62,11 @@ class PatientWorkspace(QWidget):
 
         self.tabs = QTabWidget()
         self.record_tabs: dict[type, RecordTab] = {}
-        for record_type, label in TAB_KINDS:
-            tab = self._record_tab(record_type)
-            self.tabs.addTab(tab, label)
-        newborn_page = QWidget()
-        page = QVBoxLayout(newborn_page)
-        page.setContentsMargins(0, 0, 0, 0)
-        page.setSpacing(0)
-        # a delivery is one row: its table is one row high, so this page is hardly
-        # taller than the others and the chart above keeps its height
-        delivery = self._record_tab(Delivery, "one delivery; correct it rather than add another")
-        delivery.fit_rows(1)
-        page.addWidget(delivery)
-        page.addWidget(self._record_tab(NeonatalCount), 1)
-        self.tabs.addTab(newborn_page, "Delivery and newborn")
-        self.tabs.addTab(self._record_tab(AdverseEvent), "Adverse events")
+        tabs: dict[str, list[RecordKind]] = {}  # kinds that share a tab share a page
+        for kind in KINDS:
+            tabs.setdefault(kind.tab, []).append(kind)
+        for title, kinds in tabs.items():
+            self.tabs.addTab(self._page(kinds), title)
         self.history_model = HistoryTableModel()
         self.history = HistoryTable(self.history_model)
         self.tabs.addTab(self.history, "History")
@@ -139,13 +115,31 @@ class PatientWorkspace(QWidget):
                 button.setEnabled(note is None)
                 button.setToolTip(note or "")
 
-    def _record_tab(self, record_type: type, note: str = "") -> RecordTab:
-        form = FORMS[record_type]
-        tab = RecordTab(record_type, form.title, form.shortcut, note)
+    def _page(self, kinds: list[RecordKind]) -> QWidget:
+        """A kind's tab, or one page for the kinds that share a tab."""
+        if len(kinds) == 1:
+            return self._record_tab(kinds[0])
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        for kind in kinds:
+            tab = self._record_tab(kind)
+            if kind.single:
+                # one row (a delivery): its table is one row high, so the page is hardly
+                # taller than the others and the chart above keeps its height
+                tab.fit_rows(1)
+            column.addWidget(tab, 0 if kind.single else 1)
+        return page
+
+    def _record_tab(self, kind: RecordKind) -> RecordTab:
+        form = FORMS[kind.record]
+        note = f"one {kind.label}; correct it rather than add another" if kind.single else ""
+        tab = RecordTab(kind.record, form.title, form.shortcut, note)
         tab.add_requested.connect(self.add_record)
         tab.correct_requested.connect(self.correct_record)
         tab.void_requested.connect(self.void_record)
-        self.record_tabs[record_type] = tab
+        self.record_tabs[kind.record] = tab
         return tab
 
     # --- showing ----------------------------------------------------------------------
@@ -161,19 +155,16 @@ class PatientWorkspace(QWidget):
         protocol = evaluated.protocol or self.services.protocol.in_force(e.at).values
         self.chart.set_data(chart_data(r, e, protocol), keep_view=same)
         self.flag_list.set_flags(e.flags)
-        lists: dict[type, tuple[Stored[Any], ...]] = {
-            PlateletCount: r.counts,
-            Injection: r.injections,
-            BleedingAssessment: r.bleeding,
-            Treatment: r.treatments,
-            Delivery: (r.delivery,) if r.delivery else (),
-            NeonatalCount: r.neonatal_counts,
-            AdverseEvent: r.adverse_events,
-        }
-        for record_type, rows in lists.items():
-            self.record_tabs[record_type].set_records(rows)
+        for kind in KINDS:
+            self.record_tabs[kind.record].set_records(r.of(kind))
         self._history_stale = True
         self._load_history_if_shown()
+
+    def records_after(self, changes: Changes, initiator: object) -> PatientRecords | None:
+        """Her records as `changes` left them, when it holds them already: a record saved
+        here, applied from what the save returned (apply_saved). None: read them."""
+        applied = initiator is self and not changes.details
+        return self.records if applied and changes.patients == {self.patient_id} else None
 
     def _load_history_if_shown(self) -> None:
         if (
@@ -207,7 +198,7 @@ class PatientWorkspace(QWidget):
         )
         patient_id = self.patient_id
 
-        def save(v: dict[str, Any], confirmed: bool) -> Any:
+        def save(v: dict[str, Any], confirmed: bool) -> Stored[Any]:
             return self.services.records.record(patient_id, form.make(v), confirmed=confirmed)
 
         dialog = EntryDialog(
@@ -219,24 +210,24 @@ class PatientWorkspace(QWidget):
             clock=clock,
             parent=self,
         )
-        if self._run(dialog) and self.patient_id == patient_id:
+        if self._run(dialog):
             self.apply_saved(dialog.result_value)
 
     def apply_saved(self, stored: Stored[Any]) -> None:
-        """A save here: apply what it returned and announce her records, already current.
+        """A save here: apply what it returned to her records, and announce it as made here,
+        so that they are not read again (records_after).
 
         The tables keep the selection on the record saved (a correction's new version);
         a voided record leaves nothing selected (RecordTab.set_records).
         """
-        assert self.records is not None
-        self.hub.records_changed.emit(self.records.applying(stored))
+        if self.records is not None and stored.patient_id == self.patient_id:
+            self.records = self.records.applying(stored)
+        self.hub.announce(stored.changes, self)
 
     def correct_record(self, record_type: type, stored: Stored[Any]) -> None:
         form = FORMS[record_type]
-        assert self.patient_id is not None
-        patient_id = self.patient_id
 
-        def save(v: dict[str, Any], confirmed: bool) -> Any:
+        def save(v: dict[str, Any], confirmed: bool) -> Stored[Any]:
             return self.services.records.correct(
                 stored.id, form.make(v), v[REASON], confirmed=confirmed
             )
@@ -252,13 +243,11 @@ class PatientWorkspace(QWidget):
             clock=self.services.records.clock,
             parent=self,
         )
-        if self._run(dialog) and self.patient_id == patient_id:
+        if self._run(dialog):
             self.apply_saved(dialog.result_value)
 
     def void_record(self, record_type: type, stored: Stored[Any]) -> None:
         form = FORMS[record_type]
-        assert self.patient_id is not None
-        patient_id = self.patient_id
         dialog = ReasonDialog(
             f"Void {in_sentence(form.title)}",
             f"Void the {naming(stored)}?\n\nIt stays in the record, marked as entered in "
@@ -267,7 +256,7 @@ class PatientWorkspace(QWidget):
             act=lambda reason: self.services.records.void(record_type, stored.id, reason),
             parent=self,
         )
-        if self._run(dialog) and self.patient_id == patient_id:
+        if self._run(dialog):
             self.apply_saved(dialog.result_value)
 
     def edit_details(self) -> None:
@@ -275,7 +264,7 @@ class PatientWorkspace(QWidget):
             return
         patient_id = self.patient_id
 
-        def save(v: dict[str, Any], confirmed: bool) -> Any:
+        def save(v: dict[str, Any], confirmed: bool) -> PatientInfo:
             reason = v.pop(REASON)
             return self.services.patients.correct(
                 patient_id, make_patient(v), reason, confirmed=confirmed
@@ -292,8 +281,7 @@ class PatientWorkspace(QWidget):
             parent=self,
         )
         if self._run(dialog):
-            self.hub.patient_changed.emit(patient_id)
-            self.hub.ward_changed.emit()
+            self._announce(dialog.result_value)
 
     def archive_or_restore(self) -> None:
         if self.records is None or self.patient_id is None:
@@ -313,7 +301,9 @@ class PatientWorkspace(QWidget):
             ),
             parent=self,
         )
-        if not self._run(dialog):
-            return
-        self.hub.ward_changed.emit()
-        self.hub.patient_changed.emit(patient_id)
+        if self._run(dialog):
+            self._announce(dialog.result_value)
+
+    def _announce(self, patient: PatientInfo) -> None:
+        """Her details or archived state changed here: her records here do not show it yet."""
+        self.hub.announce(patient.changes, self)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from itp_monitor.gui.forms.saving import opened_read_only, storage_words
+from itp_monitor.gui.hub import Hub
 from itp_monitor.services.container import Services
 from itp_monitor.services.errors import StorageFailure
 from itp_monitor.services.record_file import FileRefused
@@ -99,20 +100,20 @@ def not_saved(parent: QWidget, error: StorageFailure) -> None:
 
 
 class ReportActions:
-    """What the Reports menu does; `current_mrn` names the woman open or selected."""
+    """What the Reports menu does; `current_mrn` names the woman open or selected; what a
+    record file imported is announced on `hub`."""
 
     def __init__(
         self,
         services: Services,
         window: QMainWindow,
         current_mrn: Callable[[], str | None],
-        imported: Callable[[], None] = lambda: None,
+        hub: Hub,
     ) -> None:
-        """`imported` is called after a record file has added to the ward."""
         self.services = services
         self.window = window
         self.current_mrn = current_mrn
-        self.imported = imported
+        self.hub = hub
 
     def _mrn(self) -> str | None:
         mrn = self.current_mrn()
@@ -198,7 +199,7 @@ class ReportActions:
         except StorageFailure as e:
             not_saved(self.window, e)
             return
-        self.imported()
+        self.hub.announce(outcome.changes, self)
         self._done(f"Imported {len(outcome.created)} patients, {outcome.records_added} records")
 
     def export_records(self, path: Path | None = None) -> None:
