@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from itp_monitor.domain.validation import fmt_number
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.services.evaluation import PatientEvaluation
 
 

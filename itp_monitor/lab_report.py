@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itp_monitor.domain.validation import fmt_number
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.domain.wording import counted
 from itp_monitor.services.lab_import import LabPreview
 

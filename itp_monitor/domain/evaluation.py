@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from itp_monitor.domain.flags import Flag, FlagCode, Severity, count_on, day
 from itp_monitor.domain.gestation import GestationalAge, gestational_age
 from itp_monitor.domain.history import BleedPoint, CountPoint, DosePoint, PatientHistory
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.domain.projection import Projection, project
 from itp_monitor.domain.protocol import Definitions, ProtocolInForce, definitions
 from itp_monitor.domain.response import (
@@ -26,7 +27,6 @@ from itp_monitor.domain.response import (
     find_courses,
     latest_sorted,
 )
-from itp_monitor.domain.validation import fmt_number
 
 END_OF_DAY = time(23, 59, 59)
 

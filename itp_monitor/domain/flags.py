@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from itp_monitor.domain.history import CountPoint
-from itp_monitor.domain.validation import fmt_number
+from itp_monitor.domain.problems import fmt_number
 
 
 class Severity(StrEnum):

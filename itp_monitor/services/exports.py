@@ -20,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from itp_monitor.domain.problems import fmt_time
 from itp_monitor.domain.protocol import ProtocolInForce
 from itp_monitor.domain.series import SeriesRow, SeriesSummary, series_rows, summarise
-from itp_monitor.domain.validation import fmt_time
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.evaluation import history_of
 from itp_monitor.services.fhir import patient_bundle

@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.domain.protocol import (
     ProtocolInForce,
     SettingInfo,
     default_protocol,
     protocol_book,
 )
-from itp_monitor.domain.validation import fmt_number
 from itp_monitor.services.results import Changes, Setting
 from itp_monitor.storage.models import ProtocolSettingRow
 

@@ -8,9 +8,9 @@ from datetime import date, datetime, time, timedelta
 from itp_monitor.domain.evaluation import Evaluation
 from itp_monitor.domain.flags import FlagCode
 from itp_monitor.domain.gestation import GestationalAge, date_reaching, gestational_age
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.domain.protocol import Protocol, definitions
 from itp_monitor.domain.response import Course
-from itp_monitor.domain.validation import fmt_number
 from itp_monitor.domain.vocab import TreatmentKind
 from itp_monitor.services.results import PatientRecords
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from itp_monitor.domain.kinds import KINDS, FieldKind, RecordKind, kind_of
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.domain.protocol import Protocol
 from itp_monitor.domain.records import ClinicalRecord, Injection, PatientDetails, PlateletCount
-from itp_monitor.domain.validation import fmt_number
 from itp_monitor.domain.vocab import CountSource, InjectionSite
 from itp_monitor.gui.forms.fields import FieldSpec
 from itp_monitor.gui.forms.typed_time import as_typed

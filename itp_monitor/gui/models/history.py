@@ -12,7 +12,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
 from itp_monitor.domain.kinds import FieldKind
-from itp_monitor.domain.validation import fmt_number
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.domain.vocab import AuditAction
 from itp_monitor.gui.forms.fields import FieldSpec
 from itp_monitor.gui.forms.record_forms import FORMS, PATIENT_SPECS

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
-from itp_monitor.domain.validation import fmt_number
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.gui.models import Index, RowsModel, sortable
 from itp_monitor.services.lab_import import LabRow, LabStatus
 

@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from itp_monitor.domain.flags import Flag
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.domain.response import days_between
-from itp_monitor.domain.validation import fmt_number
 from itp_monitor.gui.models import RowsModel, sortable
 from itp_monitor.services.evaluation import PatientEvaluation
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from itp_monitor.domain.evaluation import Evaluation
-from itp_monitor.domain.validation import fmt_number
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.services.results import PatientInfo
 
 

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import QApplication
 from itp_monitor import __version__
 from itp_monitor.domain.gestation import gestational_age
 from itp_monitor.domain.history import CountPoint
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.domain.records import PatientDetails
 from itp_monitor.domain.response import days_between
 from itp_monitor.domain.series import CourseOutcome, age_on
-from itp_monitor.domain.validation import fmt_number
 from itp_monitor.domain.vocab import Anaesthesia, DeliveryMode, TreatmentKind, WhoBleedingGrade
 from itp_monitor.gui.chart.chart import PlateletChart
 from itp_monitor.gui.chart.data import chart_data

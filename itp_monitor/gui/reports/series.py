@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from itp_monitor import __version__
+from itp_monitor.domain.problems import fmt_number
 from itp_monitor.domain.response import ResponseStatus
-from itp_monitor.domain.validation import fmt_number
 from itp_monitor.domain.vocab import Anaesthesia, DeliveryMode, TreatmentKind
 from itp_monitor.gui.reports.page import Cell, esc, table
 from itp_monitor.services.exports import CaseSeries
