@@ -5,7 +5,8 @@ types a count into the real entry dialog and times its Save (the service
 write, with its fsync) and what follows an accepted dialog: her records
 updated with what the save returned, judged, and shown in the table, chart,
 flags and board. Target: all of that within one frame, 16 ms. The figure with
-the paint that follows is printed too.
+the paint that follows, and the next tick of the watch for other programs'
+changes (which passes over this save), is printed too.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/save_to_screen.py [--runs 30]
 """
@@ -111,6 +112,9 @@ def main() -> int:
             )  # what follows an accepted entry dialog
             to_data.append((time.perf_counter() - start) * 1000)
             QApplication.processEvents()  # paint
+            # the watch's next tick, which once read and drew her again for the app's own save
+            window.poll_changes()
+            QApplication.processEvents()
             to_paint.append((time.perf_counter() - start) * 1000)
             workspace = window.workspace
             table = workspace.record_tabs[PlateletCount].proxy
@@ -125,9 +129,12 @@ def main() -> int:
         window.close()
         db.dispose()
     print(f"Save a count to screen, patient with 500 counts and 150 injections, {args.runs} runs")
-    for label, times in (("saved and every view updated", to_data), ("... and painted", to_paint)):
+    for label, times in (
+        ("saved and every view updated", to_data),
+        ("... painted, and the watch's tick", to_paint),
+    ):
         print(
-            f"  {label:30} best {min(times):5.1f} ms, median {statistics.median(times):5.1f} ms, "
+            f"  {label:38} best {min(times):5.1f} ms, median {statistics.median(times):5.1f} ms, "
             f"worst {max(times):5.1f} ms"
         )
     median = statistics.median(to_data)

@@ -183,6 +183,24 @@ def _shortened(text: str) -> str:
 
 
 _COUNT = "×10⁹/L"
+_SAME_COUNT = ("collected_at", "value")  # the same count: the same moment and value
+
+
+def _count_value(placeholder: str = "") -> FieldInfo:
+    return FieldInfo(
+        "value",
+        "Count",
+        FieldKind.NUMBER,
+        unit=_COUNT,
+        placeholder=placeholder,
+        header=_COUNT,
+        measure=Measure.COUNT,
+    )
+
+
+def _count_words(record: Any) -> str:
+    return f"{fmt_number(record.value)} {_COUNT}"
+
 
 KINDS: tuple[RecordKind, ...] = (
     RecordKind(
@@ -195,15 +213,7 @@ KINDS: tuple[RecordKind, ...] = (
         tab="Counts",
         fields=(
             _moment("collected_at", "Collected"),
-            FieldInfo(
-                "value",
-                "Count",
-                FieldKind.NUMBER,
-                unit=_COUNT,
-                placeholder="e.g. 42",
-                header=_COUNT,
-                measure=Measure.COUNT,
-            ),
+            _count_value("e.g. 42"),
             FieldInfo(
                 "source",
                 "Source",
@@ -220,8 +230,8 @@ KINDS: tuple[RecordKind, ...] = (
                 longest=MAX_CODE,
             ),
         ),
-        summary=lambda r: f"{fmt_number(r.value)} {_COUNT}",
-        same_record=("collected_at", "value"),
+        summary=_count_words,
+        same_record=_SAME_COUNT,
     ),
     RecordKind(
         entity="injection",
@@ -360,18 +370,11 @@ KINDS: tuple[RecordKind, ...] = (
         tab="Delivery and newborn",
         fields=(
             _moment("collected_at", "Collected"),
-            FieldInfo(
-                "value",
-                "Count",
-                FieldKind.NUMBER,
-                unit=_COUNT,
-                header=_COUNT,
-                measure=Measure.COUNT,
-            ),
+            _count_value(),
             _notes("e.g. cord blood"),
         ),
-        summary=lambda r: f"{fmt_number(r.value)} {_COUNT}",
-        same_record=("collected_at", "value"),
+        summary=_count_words,
+        same_record=_SAME_COUNT,
     ),
     RecordKind(
         entity="adverse_event",
