@@ -22,6 +22,7 @@ from itp_monitor.domain.records import PatientDetails
 from itp_monitor.domain.response import days_between
 from itp_monitor.domain.series import CourseOutcome, age_on
 from itp_monitor.domain.vocab import Anaesthesia, DeliveryMode, TreatmentKind, WhoBleedingGrade
+from itp_monitor.domain.wording import counted
 from itp_monitor.gui.chart.chart import PlateletChart
 from itp_monitor.gui.chart.data import chart_data
 from itp_monitor.gui.palette import OKABE_ITO, SEVERITY
@@ -156,16 +157,24 @@ def courses(h: Handover) -> str:
                 str(o.number),
                 f"{on(c.first.at)} ({ga_on(h, c.first.at)})",
                 on(c.last.at),
-                f"{c.number} in {o.days} days",
+                f"{c.number} in {counted(o.days, 'day')}",
                 f"{fmt_number(c.units)} U ({c.per_kg:,.0f} U/kg)",
                 fmt_number(r.baseline.value) if r.baseline else "none",
                 fmt_number(r.best.value) if r.best else "—",
                 status,
-                f"{r.time_to_response_days} days" if r.time_to_response_days is not None else "—",
+                (
+                    counted(r.time_to_response_days, "day")
+                    if r.time_to_response_days is not None
+                    else "—"
+                ),
             )
         )
     earlier = len(outcomes) - len(shown)
-    note = f"<br><span class=quiet>{earlier} earlier course(s) not shown.</span>" if earlier else ""
+    note = (
+        f"<br><span class=quiet>{counted(earlier, 'earlier course')} not shown.</span>"
+        if earlier
+        else ""
+    )
     return (
         "<h2>rhTPO courses</h2>"
         + table(
