@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
         dialog = LabImportDialog(self.services.labs, self, path)
         saved = dialog.saved if dialog.exec() == LabImportDialog.DialogCode.Accepted else None
         if saved is not None:
-            self.hub.announce(EVERYTHING, self)  # the saved preview does not say whose
+            self.hub.announce(saved.changes, self)
             self.statusBar().showMessage(f"Saved {saved.to_save} from {saved.source}", 10_000)
 
     def edit_lab_codes(self) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from itp_monitor.domain.vocab import AuditAction
 from itp_monitor.services.results import AuditRecord
+from itp_monitor.storage.bulk import insert_audit_entries
 from itp_monitor.storage.models import AuditEntry
 
 
@@ -28,6 +29,38 @@ def jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+class Fields(TypedDict, total=False):
+    """What an entry says of a change besides who made it, when, and what kind: the record
+    and whose it is, the values before and after, and why."""
+
+    record_id: Required[int | None]
+    patient_id: Required[int | None]
+    original_id: int | None
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    reason: str | None
+
+
+def entry_values(
+    *, at_utc: datetime, user: str, action: AuditAction, entity: str, **fields: Unpack[Fields]
+) -> dict[str, Any]:
+    """The values of one audit entry as its row holds them: the one place they are built,
+    whether it is added alone (`add`) or with many others (`add_many`)."""
+    before, after = fields.get("before"), fields.get("after")
+    return {
+        "at_utc": at_utc,
+        "user": user,
+        "action": action.value,
+        "entity": entity,
+        "record_id": fields["record_id"],
+        "original_id": fields.get("original_id"),
+        "patient_id": fields["patient_id"],
+        "before": jsonable(before) if before is not None else None,
+        "after": jsonable(after) if after is not None else None,
+        "reason": fields.get("reason"),
+    }
+
+
 def write(
     session: Session,
     *,
@@ -35,27 +68,20 @@ def write(
     user: str,
     action: AuditAction,
     entity: str,
-    record_id: int | None,
-    patient_id: int | None,
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-    reason: str | None = None,
-    original_id: int | None = None,
+    **fields: Unpack[Fields],
 ) -> None:
-    session.add(
-        AuditEntry(
-            at_utc=at_utc,
-            user=user,
-            action=action,
-            entity=entity,
-            record_id=record_id,
-            original_id=original_id,
-            patient_id=patient_id,
-            before=jsonable(before) if before is not None else None,
-            after=jsonable(after) if after is not None else None,
-            reason=reason,
-        )
-    )
+    """Adds one entry to the session."""
+    add(session, entry_values(at_utc=at_utc, user=user, action=action, entity=entity, **fields))
+
+
+def add(session: Session, values: Mapping[str, Any]) -> None:
+    """Adds one entry built by `entry_values` to the session."""
+    session.add(AuditEntry(**values))
+
+
+def add_many(session: Session, entries: Sequence[Mapping[str, Any]]) -> None:
+    """Inserts many entries built by `entry_values`, all at once."""
+    insert_audit_entries(session, entries)
 
 
 def as_record(entry: AuditEntry) -> AuditRecord:

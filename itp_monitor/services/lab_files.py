@@ -2,7 +2,7 @@
 
 # Each platelet result becomes a LabResult: where it is in the file, what it says, its
 # value in ×10⁹/L, or why it cannot be taken. Matching it against the database is
-# services/lab_import.py's business. Values are read by domain/reading.py, as in record
+# services/lab_judge.py's business. Values are read by domain/reading.py, as in record
 # files. HL7 is read in lab_hl7.py; this module reads CSV and is where callers import from.
 
 from __future__ import annotations

@@ -1,16 +1,20 @@
 """Validated, audited changes within one write transaction: add, correct, void, archive.
 
 The record services use one Recorder per saved entry; an import uses one for a
-whole file, so that one bad record refuses all of it.
+whole file, so that one bad record refuses all of it. A laboratory file's new
+counts, judged beforehand, go through its batch mode, `add_many`: the same rows
+and the same audit entries, many at a time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, TypeVar
+from itertools import islice
+from typing import Any, TypeVar, Unpack, cast
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Table, exists, func, select
 from sqlalchemy.orm import Session
 
 from itp_monitor.domain.protocol import Limits, Protocol
@@ -27,12 +31,15 @@ from itp_monitor.services.errors import NotFound
 from itp_monitor.services.kinds import Kind, kind_of
 from itp_monitor.services.nearby import conflicts, current_query, nearby
 from itp_monitor.services.results import PatientInfo, Stored
+from itp_monitor.storage.bulk import insert_many
 from itp_monitor.storage.models import ClinicalRow, DeliveryRow, NeonatalCountRow, Patient
 
 R = TypeVar("R", bound=ClinicalRecord)
 
 PATIENT_ENTITY = "patient"
 MAX_REASON = 2000
+BATCH = 2_000  # records per insert of `add_many`
+CURRENT = RecordStatus.CURRENT.value
 
 
 def patient_info(row: Patient) -> PatientInfo:
@@ -224,17 +231,33 @@ class Recorder:
                 [Problem("patient", f"{patient.mrn} is archived; restore her to the ward first")]
             )
         self._judge(patient, record, None, confirmed, accepted)
-        row = self._new_row(kind, patient.id, record, supersedes=None)
-        self._audit(
-            AuditAction.CREATE,
-            kind.entity,
-            record_id=row.id,
-            patient_id=patient.id,
-            before=None,
-            after=kind.values(record),
-            reason=reason,
-        )
+        values = kind.values(record)
+        row = self._new_row(kind, patient.id, values, supersedes=None)
+        audit.add(self.session, self._creation(kind, row.id, patient.id, values, reason))
         return stored(kind, row)
+
+    def add_many(
+        self, record_type: type[R], items: Iterable[tuple[int, R]], *, reason: str | None = None
+    ) -> None:
+        """Saves many new records of one kind, (patient id, record) pairs, each with the row
+        and the audit entry `add` writes, in the open transaction a batch at a time.
+
+        It checks nothing: the caller has judged each record as `add` would, and vouches
+        that her id names a patient (archived or not, as it allows), that the values are
+        within the plausibility limits (`Checker.check`), that the record duplicates none of
+        hers, stored or earlier in `items`, and fits her delivery (nearby.py `conflicts`),
+        and that its likely slips are accepted. The database's constraints still refuse an
+        implausible value or a duplicate count, and then nothing of the transaction is saved."""
+        kind = kind_of(record_type)
+        pending = iter(items)
+        while batch := [(p, kind.values(record)) for p, record in islice(pending, BATCH)]:
+            rows = [self._row_values(p, values, None) for p, values in batch]
+            ids = insert_many(self.session, cast(Table, kind.row.__table__), rows)
+            entries = [
+                self._creation(kind, record_id, p, values, reason)
+                for record_id, (p, values) in zip(ids, batch, strict=True)
+            ]
+            audit.add_many(self.session, entries)
 
     def correct(
         self, record_id: int, record: R, reason: str, *, confirmed: bool = False
@@ -251,7 +274,7 @@ class Recorder:
         self._judge(self.patient_row(old.patient_id), record, old.id, confirmed, None)
         old.status = RecordStatus.CORRECTED.value
         self.session.flush()  # frees the current-only unique indexes for the new version
-        row = self._new_row(kind, old.patient_id, record, supersedes=old.id)
+        row = self._new_row(kind, old.patient_id, kind.values(record), supersedes=old.id)
         self._audit(
             AuditAction.CORRECT,
             kind.entity,
@@ -310,20 +333,44 @@ class Recorder:
         around = nearby(self.session, patient, record, self.checker.protocol, replacing)
         _settle(self.checker.check(record, around).warnings, confirmed, accepted)
 
+    def _row_values(
+        self, patient_id: int, values: dict[str, Any], supersedes: int | None
+    ) -> dict[str, Any]:
+        """A new version's row: its values, whose it is, and who entered it when."""
+        return {
+            **values,
+            "patient_id": patient_id,
+            "status": CURRENT,
+            "supersedes_id": supersedes,
+            "entered_at_utc": self.now_utc,
+            "entered_by": self.user,
+        }
+
     def _new_row(
-        self, kind: Kind[R], patient_id: int, record: R, supersedes: int | None
+        self, kind: Kind[Any], patient_id: int, values: dict[str, Any], supersedes: int | None
     ) -> ClinicalRow:
-        row = kind.row(
-            **kind.values(record),
-            patient_id=patient_id,
-            status=RecordStatus.CURRENT.value,
-            supersedes_id=supersedes,
-            entered_at_utc=self.now_utc,
-            entered_by=self.user,
-        )
+        row = kind.row(**self._row_values(patient_id, values, supersedes))
         self.session.add(row)
         self.session.flush()
         return row
+
+    def _creation(
+        self,
+        kind: Kind[Any],
+        record_id: int,
+        patient_id: int,
+        values: dict[str, Any],
+        reason: str | None,
+    ) -> dict[str, Any]:
+        """The audit entry of a new record, alone (`add`) or one of many (`add_many`)."""
+        return self._entry(
+            AuditAction.CREATE,
+            kind.entity,
+            record_id=record_id,
+            patient_id=patient_id,
+            after=values,
+            reason=reason,
+        )
 
     def _current_row(self, kind: Kind[Any], record_id: int) -> ClinicalRow:
         row = self.session.get(kind.row, record_id)
@@ -340,31 +387,16 @@ class Recorder:
             )
         return row
 
-    def _audit(
-        self,
-        action: AuditAction,
-        entity: str,
-        *,
-        record_id: int,
-        patient_id: int,
-        before: dict[str, Any] | None,
-        after: dict[str, Any] | None,
-        reason: str | None,
-        original_id: int | None = None,
-    ) -> None:
-        audit.write(
-            self.session,
-            at_utc=self.now_utc,
-            user=self.user,
-            action=action,
-            entity=entity,
-            record_id=record_id,
-            original_id=original_id,
-            patient_id=patient_id,
-            before=before,
-            after=after,
-            reason=reason,
+    def _entry(
+        self, action: AuditAction, entity: str, **fields: Unpack[audit.Fields]
+    ) -> dict[str, Any]:
+        """An audit entry, stamped with who made the change and when."""
+        return audit.entry_values(
+            at_utc=self.now_utc, user=self.user, action=action, entity=entity, **fields
         )
+
+    def _audit(self, action: AuditAction, entity: str, **fields: Unpack[audit.Fields]) -> None:
+        audit.add(self.session, self._entry(action, entity, **fields))
 
 
 def _settle(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -178,17 +178,25 @@ class Database:
         self.written_here.update(session.info.pop(_AUDIT_IDS, ()))
 
     def dispose(self) -> None:
+        # the listener holds this object: without removing it, a disposed Database and
+        # its ids would live as long as the process
+        if event.contains(self._writer, "after_commit", self._keep_audit_entries):
+            event.remove(self._writer, "after_commit", self._keep_audit_entries)
         self.engine.dispose()
 
 
 _AUDIT_IDS = "itp_audit_ids"
 
 
+def note_audit_ids(session: Session, ids: Iterable[int]) -> None:
+    """Audit entries written in this session: kept as this process's own once the
+    transaction commits (a rolled back id can be given to another program's entry)."""
+    session.info.setdefault(_AUDIT_IDS, set()).update(ids)
+
+
 def _note_audit_entries(session: Session, _context: object) -> None:
-    """Ids of the audit entries flushed; kept only once the transaction commits (a rolled
-    back id can be given to another program's entry)."""
-    ids = session.info.setdefault(_AUDIT_IDS, set())
-    ids.update(o.id for o in session.new if isinstance(o, AuditEntry))
+    """The audit entries the ORM flushed (inserts of many are noted by storage/bulk.py)."""
+    note_audit_ids(session, (o.id for o in session.new if isinstance(o, AuditEntry)))
 
 
 def _forget_audit_entries(session: Session) -> None:

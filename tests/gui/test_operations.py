@@ -282,7 +282,7 @@ def test_new_laboratory_codes_are_announced_and_redraw_nothing(
     assert len(costs.announced) == 1
 
 
-def test_a_laboratory_file_shows_everything_again_once(
+def test_a_laboratory_file_updates_the_women_in_it_once_each(
     qtbot: QtBot, window: MainWindow, her: int, costs: Costs, tmp_path: Path
 ) -> None:
     labs = tmp_path / "labs.csv"
@@ -298,9 +298,17 @@ def test_a_laboratory_file_shows_everything_again_once(
 
     with answering(save):
         window.import_labs(labs)
-    assert [c.everything for c, _ in costs.announced] == [True]
+    other = window.services.patients.find("L2")
+    assert other is not None
+    [(changes, _by)] = costs.announced
+    assert changes.patients == {her, other.id} and not changes.everything
     assert latest_shown(window) == 33.0 and board_row(window, "L2")["Latest ×10⁹/L"] == "44"
-    assert (costs.wards, costs.reads, costs.drawn) == (1, [her], 1)
+    # each woman in the file read once and her board row redrawn, the ward not read again;
+    # the chart of the one open redrawn once
+    assert (costs.wards, sorted(costs.reads), costs.drawn) == (0, sorted([her, other.id]), 1)
+    assert sorted(costs.rows) == sorted([her, other.id])
+    window.poll_changes()  # the import's audit entries are this process's own
+    assert len(costs.announced) == 1 and len(costs.reads) == 2
 
 
 @pytest.fixture

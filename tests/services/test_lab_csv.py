@@ -240,8 +240,11 @@ def test_saving_adds_only_the_new_rows_in_one_go_with_their_audit(
     ]
     assert audit_total(services.db) == before + 2
     assert services.patients.history(jane.id)[-1].reason == "laboratory file labs.csv"
+    assert saved.patient_ids == {jane.id}  # whose board rows change
     again = services.labs.preview(path)  # the same file a second time
     assert [r.status for r in again.rows] == ["duplicate", "invalid", "duplicate"]
+    assert again.patient_ids == frozenset()  # a preview writes nothing
+    assert services.labs.save(path).patient_ids == frozenset()  # nor does a save of nothing new
 
 
 @pytest.mark.parametrize(

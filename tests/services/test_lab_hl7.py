@@ -200,7 +200,7 @@ def test_a_laboratory_correction_replaces_the_stored_count_and_keeps_the_origina
     fixed = write(tmp_path, message(value="24", status="C"), name="fixed.hl7")
     p = services.labs.preview(fixed)
     assert only(p) == ("correction", 24.0, "the laboratory corrected 42 to 24")
-    services.labs.save(fixed)
+    assert services.labs.save(fixed).patient_ids == {patient.id}
     counts = services.patients.records(patient.id).counts
     assert [c.record.value for c in counts] == [24.0]
     history = services.patients.history(patient.id)
