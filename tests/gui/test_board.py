@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QDialog, QStyle
 from pytestqt.qtbot import QtBot
 
 from itp_monitor.domain.flags import FlagCode
+from itp_monitor.domain.records import PatientDetails
 from itp_monitor.gui.main_window import MainWindow
 from itp_monitor.gui.models.ward import FLAGS_COLUMN, flags_of
 from itp_monitor.gui.palette import SEVERITY
@@ -112,6 +114,35 @@ def test_a_new_patient_is_admitted_from_the_keyboard(qtbot: QtBot, window: MainW
     assert window.showing_patient()
     assert window.workspace.header.facts["MRN"].text() == "Z900"
     assert "Z900" in board_cells(window, "MRN")
+
+
+def test_the_first_woman_admitted_on_an_empty_ward_is_on_the_board(
+    qtbot: QtBot, empty_window: MainWindow
+) -> None:
+    """Not the panel that offers the demonstration ward: she is there when staff go back."""
+
+    def fill(dialog: QDialog) -> None:
+        type_into(qtbot, dialog, "mrn", "Z900")
+        type_into(qtbot, dialog, "name", "Zoe Park")
+        dialog.field("edd").set_value(NOW.date().replace(year=2027, month=2, day=1))
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+
+    board = empty_window.board
+    with answering(fill):
+        press(qtbot, empty_window, "Ctrl+N")
+    press(qtbot, empty_window, "Ctrl+B")
+    assert board.pages.currentWidget() is board.table
+    assert board_cells(empty_window, "MRN") == ["Z900"]
+
+
+def test_a_woman_admitted_elsewhere_on_an_empty_ward_is_on_the_board(
+    empty_window: MainWindow, elsewhere: Services
+) -> None:
+    elsewhere.patients.add(PatientDetails("Z901", "Ada Lin", NOW.date() + timedelta(days=60)))
+    empty_window.poll_changes()
+    board = empty_window.board
+    assert board.pages.currentWidget() is board.table
+    assert board_cells(empty_window, "MRN") == ["Z901"]
 
 
 def test_the_last_patient_is_remembered(qtbot: QtBot, services: Services, tmp_path: Path) -> None:

@@ -254,9 +254,6 @@ class WardBoard(QWidget):
     def set_ward(self, rows: list[PatientEvaluation]) -> None:
         selected = self.selected_patient_id()
         self.model.set_ward(rows)
-        self.pages.setCurrentWidget(
-            self.table if rows or self.show_archived.isChecked() else self.empty
-        )
         self._summarise()
         if selected is not None:
             self.select_patient(selected)
@@ -266,6 +263,10 @@ class WardBoard(QWidget):
         self._summarise()
 
     def _summarise(self) -> None:
+        """The count of women and of critical flags, and the table (or, when nobody is on
+        the ward, the panel that offers the demonstration ward)."""
+        anyone = self.model.rowCount() > 0 or self.show_archived.isChecked()
+        self.pages.setCurrentWidget(self.table if anyone else self.empty)
         rows = [self.model.evaluation_of(i) for i in range(self.model.rowCount())]
         critical = sum(
             1 for r in rows if r.evaluation.worst and r.evaluation.worst.value == "critical"
