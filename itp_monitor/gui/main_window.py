@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # built on first use, so that start-up does not load them
     from itp_monitor.gui.panels.patient_workspace import PatientWorkspace
 
 TITLE = "ITP Monitor"
+FEW = 3  # more women changed at once are read with the whole board (one read, not one each)
 POLL_MS = 1000  # another copy's change shows within two seconds
 READ_ONLY_NOTE = "Opened read-only: nothing can be saved"
 FULL_NOTE = "The disk is full: nothing can be saved (free some space, then open the app again)"
@@ -286,7 +287,12 @@ class MainWindow(QMainWindow):
         if changes.judging:
             self.refresh_all()
             return
-        for patient_id in sorted(changes.patients):
+        patients = sorted(changes.patients)
+        if len(patients) > FEW:  # a file of many women: the board in one read, not one each
+            self.refresh_ward()
+            shown = self._shown()
+            patients = [p for p in patients if shown is not None and p == shown.patient_id]
+        for patient_id in patients:
             self._patient_changed(patient_id, changes, initiator)
 
     def _patient_changed(self, patient_id: int, changes: Changes, initiator: object) -> None:

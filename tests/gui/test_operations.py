@@ -311,6 +311,31 @@ def test_a_laboratory_file_updates_the_women_in_it_once_each(
     assert len(costs.announced) == 1 and len(costs.reads) == 2
 
 
+def test_a_laboratory_file_of_many_women_reads_the_board_once(
+    qtbot: QtBot, window: MainWindow, her: int, costs: Costs, tmp_path: Path
+) -> None:
+    """One read of the whole board rather than one per woman (a busy morning's file names
+    dozens), and her records once, as she is open."""
+    edd = NOW.date() + timedelta(days=20)
+    mrns = ["L1", "L2"]
+    for n in range(3, 8):
+        window.services.patients.add(PatientDetails(f"L{n}", f"Woman {n}", edd, None, 65.0))
+        mrns.append(f"L{n}")
+    labs = tmp_path / "labs.csv"
+    lines = [f"{mrn},2026-11-25 07:00,{30 + i},10^9/L" for i, mrn in enumerate(mrns)]
+    labs.write_text("MRN,Collected at,Platelets,Unit\n" + "\n".join(lines) + "\n")
+
+    def save(dialog: Any) -> None:
+        dialog.save_button.click()
+
+    with answering(save):
+        window.import_labs(labs)
+    [(changes, _by)] = costs.announced
+    assert len(changes.patients) == len(mrns)
+    assert (costs.wards, costs.reads, costs.drawn) == (1, [her], 1)
+    assert board_row(window, "L7")["Latest ×10⁹/L"] == "36" and latest_shown(window) == 30.0
+
+
 @pytest.fixture
 def record_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "ward.json"
