@@ -149,6 +149,13 @@ class RecordKind:
         described = tuple(f.name for f in self.fields)
         if sorted(names) != sorted(described):
             raise TypeError(f"{self.entity}: the description's fields {described} are not {names}")
+        unchecked = [
+            f.name
+            for f in self.fields
+            if f.kind is FieldKind.DATE or (f.numeric and not f.choices and f.measure is None)
+        ]
+        if unchecked:  # domain/validation.py checks numbers by their measure
+            raise TypeError(f"{self.entity}: no check for {unchecked}: give each a Measure")
         moments = [f.name for f in self.fields if f.kind is FieldKind.MOMENT and f.required]
         object.__setattr__(self, "time_field", moments[0])
         object.__setattr__(self, "field_names", names)  # once, not per row read

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from itp_monitor.domain import records as rec
-from itp_monitor.domain.kinds import KINDS, kind_named, kind_of
+from itp_monitor.domain.kinds import KINDS, FieldInfo, FieldKind, kind_named, kind_of
 from itp_monitor.domain.vocab import RecordStatus
 from itp_monitor.services import kinds as stored_kinds
 from itp_monitor.services import record_file
@@ -36,6 +36,22 @@ def test_a_kinds_time_and_what_makes_two_the_same_are_among_its_fields(kind: Any
     assert kind.time_field in names
     assert set(kind.same_record) <= names
     assert kind.same_record or kind.single  # only a kind she has once is the same by kind alone
+
+
+@pytest.mark.parametrize(
+    "unchecked",
+    [
+        FieldInfo("value", "Count", FieldKind.NUMBER),  # a number with no range to check
+        FieldInfo("value", "Day", FieldKind.DATE),  # a date the checks do not know
+    ],
+)
+def test_a_field_the_checks_cannot_judge_is_refused_when_the_kind_is_described(
+    unchecked: FieldInfo,
+) -> None:
+    count = kind_named("neonatal_count")
+    fields = tuple(unchecked if f.name == "value" else f for f in count.fields)
+    with pytest.raises(TypeError, match=r"neonatal_count: no check for \['value'\]"):
+        dataclasses.replace(count, fields=fields)
 
 
 def test_a_delivery_comes_before_the_newborn_counts_that_need_it() -> None:
