@@ -15,6 +15,7 @@ from itp_monitor.gui.dialogs.help import menu_actions
 from itp_monitor.gui.dialogs.lab_import import LabImportDialog
 from itp_monitor.gui.main_window import MainWindow
 from itp_monitor.services.container import Services
+from itp_monitor.services.errors import DatabaseBusy
 
 LABS = (
     "MRN,Collected at,Platelets,Unit,Accession\n"
@@ -97,6 +98,36 @@ def test_unknown_columns_are_mapped_by_hand_and_remembered(
     again = LabImportDialog(services.labs, path=later)
     qtbot.addWidget(again)
     assert shown(again) == [("DEMO-03", "+ new")]  # the remembered columns
+
+
+def test_results_saved_while_their_columns_cannot_be_remembered_stay_saved_and_say_so(
+    qtbot: QtBot, services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services.demo.load()
+    path = tmp_path / "odd.csv"
+    path.write_text("Pt;Drawn;Count;U\nDEMO-03;2026-11-25 07:00;64;G/L\n")
+    dialog = LabImportDialog(services.labs, path=path)
+    qtbot.addWidget(dialog)
+    for i, field in enumerate(["mrn", "collected_at", "value", "unit"]):
+        choose(dialog, f"column_{i}", field)
+
+    def busy(*_args: object) -> None:
+        raise DatabaseBusy(str(tmp_path / "ward.sqlite"))
+
+    monkeypatch.setattr(services.labs, "remember_mapping", busy)
+    said: list[str] = []
+
+    def read_and_close(box: QDialog) -> None:
+        said.append(box.text())  # type: ignore[attr-defined]
+        box.accept()
+
+    with answering(read_and_close):
+        dialog.save_button.click()
+    assert said and "The results were saved" in said[0] and "busy" in said[0]
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    patient = services.patients.find("DEMO-03")
+    assert patient is not None
+    assert 64.0 in [c.record.value for c in services.patients.records(patient.id).counts]
 
 
 def test_the_unit_and_time_layout_options(qtbot: QtBot, services: Services, tmp_path: Path) -> None:

@@ -302,7 +302,14 @@ class LabImportDialog(QDialog):
             self._show_problem(storage_words(e, opened_read_only(self), kept=""))
             return
         if self.mapping_edited and self.remember.isChecked() and self.header:
-            self.labs.remember_mapping(self.header, options.mapping)
+            try:
+                self.labs.remember_mapping(self.header, options.mapping)
+            except StorageFailure as e:  # the results are saved: say so, and what was not
+                QMessageBox.warning(
+                    self,
+                    "Column layout not remembered",
+                    f"The results were saved. The column layout was not remembered:\n{e}",
+                )
         self.preview = self.saved
         self.model.set_rows(self.saved.rows)
         self.status.setStyleSheet("")
