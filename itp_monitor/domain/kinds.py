@@ -136,7 +136,7 @@ class RecordKind:
     tab: str  # the workspace tab; kinds with the same tab share it
     fields: tuple[FieldInfo, ...]
     summary: Callable[[Any], str]  # its value in a few words: '45 ×10⁹/L', 'IVIG 1 g/kg'
-    same_record: tuple[str, ...] = ()  # the fields that make two of them the same when merging
+    same_record: tuple[str, ...] = ()  # what makes two the same record: merged, never added twice
     single: bool = False  # one per woman (a delivery): corrected, never added twice
     derived: tuple[FieldInfo, ...] = ()  # columns computed from the record
     derived_after: str = ""  # the field the derived columns follow in the table
@@ -190,7 +190,7 @@ def _shortened(text: str) -> str:
 
 
 _COUNT = "×10⁹/L"
-_SAME_COUNT = ("collected_at", "value")  # the same count: the same moment and value
+_SAME_COUNT = ("collected_at",)  # one sample, one value: a count at that time is the same
 
 
 def _count_value(placeholder: str = "") -> FieldInfo:

@@ -388,6 +388,26 @@ def test_merge_refuses_a_record_that_conflicts_with_the_stored_one(services: Ser
     assert services.exchange.export_data() == before
 
 
+def test_merge_refuses_a_count_at_a_time_where_the_database_holds_another_value(
+    services: Services,
+) -> None:
+    """Never a second current count beside the first (interfaces.md, the record file)."""
+    services.exchange.import_data(sample())
+    other = sample()
+    stored = other["patients"][0]["platelet_counts"][0]["value"]
+    other["patients"][0]["platelet_counts"][0]["value"] = stored + 40
+    before = services.exchange.export_data()
+    with pytest.raises(
+        FileRefused,
+        match=(
+            r"platelet_counts #1: the database already has this platelet count with other "
+            rf"values \({stored:g} ×10⁹/L; the file: {stored + 40:g} ×10⁹/L\)"
+        ),
+    ):
+        services.exchange.import_data(other, merge=True)
+    assert services.exchange.export_data() == before
+
+
 def test_an_unusual_dose_in_a_file_is_accepted_with_a_note(services: Services) -> None:
     data = sample()
     _set(data, "injections.0.dose_units", 9000)
