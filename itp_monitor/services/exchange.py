@@ -130,12 +130,12 @@ class ExchangeService(ServiceBase):
                 if present[_key(record)] == record:
                     skipped += 1
                 else:
-                    kind = kind_of(record)
-                    stored = kind.summary(present[_key(record)])
+                    described = kind_of(record)
+                    stored = described.summary(present[_key(record)])
                     problems.append(
-                        f"{where}: the database already has this {kind.label} with other "
-                        f"values ({stored}; the file: {kind.summary(record)}); correct it in "
-                        "the app rather than by import"
+                        f"{where}: the database already has this {described.label} with other "
+                        f"values ({stored}; the file: {described.summary(record)}); correct it "
+                        "in the app rather than by import"
                     )
                 continue
             unusual = []
