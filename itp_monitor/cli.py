@@ -19,6 +19,7 @@ from itp_monitor import __version__, flag_report, lab_report, last_resort
 from itp_monitor.bootstrap import open_problem, open_services
 from itp_monitor.domain.evaluation import evaluation_time
 from itp_monitor.domain.protocol import limits
+from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.domain.wording import counted
 from itp_monitor.services.container import Services
 from itp_monitor.services.context import to_utc
@@ -116,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     fhir = commands.add_parser("export-fhir", help="write one patient as a FHIR R4 Bundle")
     fhir.add_argument("file", type=Path, metavar="FILE.json")
     fhir.add_argument("--mrn", required=True, help="the patient")
+
+    device = commands.add_parser(
+        "device", help="show this database's device id and name, or rename it"
+    )
+    device.add_argument("--name", metavar="NEW", help="rename the device (its id stays)")
+    device.add_argument("--json", action="store_true", help="print JSON for other programs")
 
     report = commands.add_parser(
         "report", help="write the delivery handover of a patient, or the ward summary, as PDF"
@@ -268,6 +275,19 @@ def _report(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _device(services: Services, args: argparse.Namespace) -> int:
+    try:
+        found = services.device.this() if args.name is None else services.device.rename(args.name)
+    except InvalidEntry as e:
+        print(f"itp-monitor device: refused, nothing was saved: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.json:
+        print(json.dumps(found.as_json(), indent=2, ensure_ascii=False))
+    else:
+        print(f"{found.name} ({found.uid})")
+    return EXIT_OK
+
+
 def _patients(n: int) -> str:
     return counted(n, "patient")
 
@@ -282,6 +302,7 @@ COMMANDS = {
     "export-series": _export_series,
     "export-fhir": _export_fhir,
     "report": _report,
+    "device": _device,
 }
 
 
@@ -294,7 +315,11 @@ READING_COMMANDS = frozenset(
 
 
 def only_reads(args: argparse.Namespace) -> bool:
-    return args.command in READING_COMMANDS or (args.command == "import-labs" and not args.yes)
+    return (
+        args.command in READING_COMMANDS
+        or (args.command == "import-labs" and not args.yes)
+        or (args.command == "device" and args.name is None)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

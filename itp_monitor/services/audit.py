@@ -34,6 +34,7 @@ class Fields(TypedDict, total=False):
     and whose it is, the values before and after, and why."""
 
     record_id: Required[int | None]
+    record_uid: str | None
     patient_id: Required[int | None]
     original_id: int | None
     before: Mapping[str, Any] | None
@@ -53,6 +54,7 @@ def entry_values(
         "action": action.value,
         "entity": entity,
         "record_id": fields["record_id"],
+        "record_uid": fields.get("record_uid"),
         "original_id": fields.get("original_id"),
         "patient_id": fields["patient_id"],
         "before": jsonable(before) if before is not None else None,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from itp_monitor.services.changes import ChangeWatch
 from itp_monitor.services.context import Clock, local_now, operating_system_user
 from itp_monitor.services.demo import DemoService
+from itp_monitor.services.device import DeviceService
 from itp_monitor.services.evaluation import EvaluationService
 from itp_monitor.services.exchange import ExchangeService
 from itp_monitor.services.exports import ExportService
@@ -31,6 +32,7 @@ class Services:
     labs: LabImportService
     exports: ExportService
     reports: ReportService
+    device: DeviceService
 
     def watch_changes(self) -> ChangeWatch:
         """A watch on what others write to the database (close it when done)."""
@@ -53,4 +55,5 @@ def build_services(db: Database, user: str | None = None, clock: Clock = local_n
         labs=LabImportService(db, user, clock),
         exports=ExportService(db, user, clock),
         reports=ReportService(db, user, clock),
+        device=DeviceService(db, user, clock),
     )

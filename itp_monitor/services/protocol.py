@@ -75,6 +75,7 @@ class ProtocolService(ServiceBase):
                 action=AuditAction.SETTING,
                 entity=ENTITY,
                 record_id=row.id,
+                record_uid=row.uid,
                 patient_id=None,
                 before={"key": key, "value": current[key].value},
                 after={"key": key, "value": target},

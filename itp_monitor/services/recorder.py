@@ -31,6 +31,7 @@ from itp_monitor.services.errors import NotFound
 from itp_monitor.services.kinds import Kind, kind_of
 from itp_monitor.services.nearby import conflicts, current_query, nearby
 from itp_monitor.services.results import PatientInfo, Stored
+from itp_monitor.storage import models
 from itp_monitor.storage.bulk import insert_many
 from itp_monitor.storage.models import ClinicalRow, DeliveryRow, NeonatalCountRow, Patient
 
@@ -149,6 +150,7 @@ class Recorder:
             AuditAction.CREATE,
             PATIENT_ENTITY,
             record_id=row.id,
+            record_uid=row.uid,
             patient_id=row.id,
             before=None,
             after=_patient_values(info),
@@ -181,6 +183,7 @@ class Recorder:
             AuditAction.CORRECT,
             PATIENT_ENTITY,
             record_id=row.id,
+            record_uid=row.uid,
             patient_id=row.id,
             before=_patient_values(before),
             after=_patient_values(after),
@@ -203,6 +206,7 @@ class Recorder:
             action,
             PATIENT_ENTITY,
             record_id=row.id,
+            record_uid=row.uid,
             patient_id=row.id,
             before=before,
             after=_patient_values(patient_info(row)),
@@ -233,7 +237,8 @@ class Recorder:
         self._judge(patient, record, None, confirmed, accepted)
         values = kind.values(record)
         row = self._new_row(kind, patient.id, values, supersedes=None)
-        audit.add(self.session, self._creation(kind, row.id, patient.id, values, reason))
+        entry = self._creation(kind, (row.id, row.uid), patient.id, values, reason)
+        audit.add(self.session, entry)
         return stored(kind, row)
 
     def add_many(
@@ -252,10 +257,12 @@ class Recorder:
         pending = iter(items)
         while batch := [(p, kind.values(record)) for p, record in islice(pending, BATCH)]:
             rows = [self._row_values(p, values, None) for p, values in batch]
+            for row, uid in zip(rows, models.new_uids(len(rows)), strict=True):
+                row["uid"] = uid  # known here, for the audit entries
             ids = insert_many(self.session, cast(Table, kind.row.__table__), rows)
             entries = [
-                self._creation(kind, record_id, p, values, reason)
-                for record_id, (p, values) in zip(ids, batch, strict=True)
+                self._creation(kind, (record_id, row["uid"]), p, values, reason)
+                for record_id, row, (p, values) in zip(ids, rows, batch, strict=True)
             ]
             audit.add_many(self.session, entries)
 
@@ -279,6 +286,7 @@ class Recorder:
             AuditAction.CORRECT,
             kind.entity,
             record_id=row.id,
+            record_uid=row.uid,
             patient_id=old.patient_id,
             before=kind.values(before),
             after=kind.values(record),
@@ -304,6 +312,7 @@ class Recorder:
             AuditAction.VOID,
             kind.entity,
             record_id=row.id,
+            record_uid=row.uid,
             patient_id=row.patient_id,
             before=values,
             after=None,
@@ -357,16 +366,18 @@ class Recorder:
     def _creation(
         self,
         kind: Kind[Any],
-        record_id: int,
+        record: tuple[int, str],
         patient_id: int,
         values: dict[str, Any],
         reason: str | None,
     ) -> dict[str, Any]:
-        """The audit entry of a new record, alone (`add`) or one of many (`add_many`)."""
+        """The audit entry of a new record, (id, uid), alone (`add`) or one of many
+        (`add_many`)."""
         return self._entry(
             AuditAction.CREATE,
             kind.entity,
-            record_id=record_id,
+            record_id=record[0],
+            record_uid=record[1],
             patient_id=patient_id,
             after=values,
             reason=reason,

@@ -5,7 +5,8 @@ ward board reads a hundred thousand counts. For such reads the statement is
 compiled for the database in use and run on the driver's cursor. The one
 difference between databases that matters here, that SQLite returns times as
 ISO text, is answered by `time_reader`. Many new rows go in the same way, with
-one executemany (`insert_many`), which also says which id each row took.
+one executemany (`insert_many`), which also says which id each row took, each
+given its uid and this database's device when the caller has not.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Select, Table, func, insert, select
+from sqlalchemy import Connection, Dialect, Select, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from itp_monitor.storage.database import note_audit_ids
-from itp_monitor.storage.models import AuditEntry
+from itp_monitor.storage.models import TRAVELLING_COLUMNS, AuditEntry, new_uids, this_device
 
 
 def fetch(session: Session, statement: Select[Any]) -> list[tuple[Any, ...]]:
@@ -56,6 +57,7 @@ def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if not rows:
         return []
     connection = session.connection()
+    rows = _travelling(connection, table, rows)
     dialect = connection.dialect
     if dialect.name != "sqlite":
         returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
@@ -79,6 +81,20 @@ def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if len(ids) != len(rows):  # not under the write lock; but never link audit entries wrongly
         raise RuntimeError(f"{table.name}: inserted {len(rows)} rows, found {len(ids)}")
     return ids
+
+
+def _travelling(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> Sequence[Mapping[str, Any]]:
+    """The rows, each with a uid and this database's device if its table has them and the
+    rows do not: SQLAlchemy's defaults, which give them to the ORM's rows, are bypassed."""
+    if not all(c in table.c for c in TRAVELLING_COLUMNS) or "device" in rows[0]:
+        return rows
+    device = this_device(connection)
+    if "uid" in rows[0]:
+        return [{**row, "device": device} for row in rows]
+    uids = new_uids(len(rows))
+    return [{**row, "uid": uid, "device": device} for row, uid in zip(rows, uids, strict=True)]
 
 
 def _as_stored(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any] | None:

@@ -83,3 +83,23 @@ def _pg_refuse_function() -> str:
         "CREATE OR REPLACE FUNCTION itp_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
         "BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$"
     )
+
+
+KEEP_IDS = "a row's uid and device never change"
+
+
+def keep_columns(dialect: str, table: str, columns: Sequence[str]) -> list[str]:
+    """An UPDATE of `table` that changes any of `columns` fails (`table`_keep_ids)."""
+    text = _quote(f"{table}: {KEEP_IDS}")
+    if dialect == "sqlite":
+        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in columns)
+        return [
+            f"CREATE TRIGGER {table}_keep_ids BEFORE UPDATE ON {table} WHEN {changed} "
+            f"BEGIN SELECT RAISE(ABORT, '{text}'); END"
+        ]
+    changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in columns)
+    return [
+        _pg_refuse_function(),
+        f"CREATE TRIGGER {table}_keep_ids BEFORE UPDATE ON {table} "
+        f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION itp_refuse('{text}')",
+    ]

@@ -68,8 +68,8 @@ def test_a_failed_write_session_leaves_nothing_behind(db: Database) -> None:
     with pytest.raises(RuntimeError), db.writing() as session:
         session.execute(
             text(
-                "INSERT INTO protocol_settings (key, value, set_at_utc, set_by, reason) "
-                "VALUES ('delivery_min', 60, '2026-01-01', 'x', 'test')"
+                "INSERT INTO protocol_settings (key, value, set_at_utc, set_by, reason, uid, "
+                "device) VALUES ('delivery_min', 60, '2026-01-01', 'x', 'test', 'u1', 'd1')"
             )
         )
         raise RuntimeError("something went wrong half-way")
@@ -133,8 +133,9 @@ def _add_patient(services_db: Database, mrn: str) -> None:
     with services_db.writing() as session:
         session.execute(
             text(
-                "INSERT INTO patients (mrn, name, edd, archived, created_at_utc, created_by) "
-                "VALUES (:mrn, 'Test Patient', '2027-01-10', 0, '2026-11-25 12:00:00', 'x')"
+                "INSERT INTO patients (mrn, name, edd, archived, created_at_utc, created_by, "
+                "uid, device) VALUES (:mrn, 'Test Patient', '2027-01-10', 0, "
+                "'2026-11-25 12:00:00', 'x', :mrn, 'd1')"
             ),
             {"mrn": mrn},
         )
@@ -163,7 +164,8 @@ def test_a_read_only_disk_is_read_whole_and_a_write_fails_in_the_read_only_words
             "db = Database(resolve_location(sys.argv[1]))\n"
             "with db.writing() as s:\n"
             '    s.execute(text("INSERT INTO patients (mrn, name, edd, archived, created_at_utc,'
-            " created_by) VALUES ('A2', 'In The Wal', '2027-01-10', 0, '2026-11-25', 'x')\"))\n",
+            " created_by, uid, device) VALUES ('A2', 'In The Wal', '2027-01-10', 0, '2026-11-25',"
+            " 'x', 'A2', 'd1')\"))\n",
         )
     with read_only(db_path.parent) as view:
         path = view / db_path.name

@@ -82,8 +82,8 @@ def test_a_voided_record_cannot_be_brought_back(db: Database, audited: int) -> N
 def test_protocol_setting_history_is_append_only(db: Database) -> None:
     _raw(
         db,
-        "INSERT INTO protocol_settings (key, value, set_at_utc, set_by, reason) "
-        "VALUES ('delivery_min', 60, '2026-01-01', 'dr.x', 'unit policy')",
+        "INSERT INTO protocol_settings (key, value, set_at_utc, set_by, reason, uid, device) "
+        "VALUES ('delivery_min', 60, '2026-01-01', 'dr.x', 'unit policy', 'u1', 'd1')",
     )
     for sql in ("UPDATE protocol_settings SET value = 40", "DELETE FROM protocol_settings"):
         with pytest.raises(IntegrityError):
@@ -95,6 +95,6 @@ def test_check_constraints_refuse_implausible_values(db: Database, patient: Pati
         _raw(
             db,
             "INSERT INTO platelet_counts (patient_id, collected_at, value, source, status, "
-            f"entered_at_utc, entered_by) VALUES ({patient.id}, '2026-11-01', 45000, 'lab', "
-            "'current', '2026-11-01', 'x')",
+            f"entered_at_utc, entered_by, uid, device) VALUES ({patient.id}, '2026-11-01', "
+            "45000, 'lab', 'current', '2026-11-01', 'x', 'u1', 'd1')",
         )

@@ -199,6 +199,48 @@ SEED_ROWS["0002_more_records"] = {
 # 0003 only added indexes: the same tables, the same rows.
 SEED_ROWS["0003_covering_indexes"] = SEED_ROWS["0002_more_records"]
 
+SEED_ROWS["0004_preferences"] = {
+    **SEED_ROWS["0003_covering_indexes"],
+    "preferences": [
+        {
+            "id": 1,
+            "key": "hl7_platelet_codes",
+            "value": '["PLT"]',
+            "set_at_utc": "2026-10-05 07:00:00.000000",
+            "set_by": "dr",
+        },
+    ],
+    "audit_entries": [
+        *SEED_ROWS["0001_record_store"]["audit_entries"],
+        {
+            "id": 2,
+            "at_utc": "2026-10-01 10:00:00.000000",
+            "user": "dr",
+            "action": "correct",
+            "entity": "platelet_count",
+            "record_id": 2,
+            "original_id": 1,
+            "patient_id": 1,
+            "before": '{"value": 18.0}',
+            "after": '{"value": 19.0}',
+            "reason": "misread",
+        },
+        {
+            "id": 3,
+            "at_utc": "2026-10-01 07:00:00.000000",
+            "user": "dr",
+            "action": "setting",
+            "entity": "protocol_setting",
+            "record_id": 1,
+            "original_id": None,
+            "patient_id": None,
+            "before": None,
+            "after": '{"key": "delivery_min", "value": 60.0}',
+            "reason": "unit policy",
+        },
+    ],
+}
+
 
 def _fresh(tmp_path: Path, name: str = "w.sqlite") -> Database:
     return Database(resolve_location(str(tmp_path / name)))
@@ -282,6 +324,7 @@ def test_upgrading_a_database_with_data_keeps_every_row(tmp_path: Path, revision
     for table, rows in SEED_ROWS[revision].items():
         after = _rows(db, table)
         assert [{k: r[k] for k in rows[0]} for r in after] == rows, table
+    _each_row_has_a_uid_and_this_device(db, SEED_ROWS[revision])
     # and the copy taken before the upgrade holds the old schema with the same rows
     assert outcome.backup is not None and outcome.backup.exists()
     assert revision in outcome.backup.name
@@ -290,6 +333,24 @@ def test_upgrading_a_database_with_data_keeps_every_row(tmp_path: Path, revision
     for table, rows in SEED_ROWS[revision].items():
         assert [{k: r[k] for k in rows[0]} for r in _rows(outcome.backup, table)] == rows
     db.dispose()
+
+
+def _each_row_has_a_uid_and_this_device(db: Database, seeded: dict[str, Any]) -> None:
+    """After the upgrade every row has a distinct uid and the database's own device, and
+    each audit entry names the uid of its record."""
+    devices = _rows(db, "devices")
+    assert [d["this_device"] for d in devices] == [1]
+    assert devices[0]["name"]
+    uids: dict[tuple[str, int], str] = {}
+    for table in seeded:
+        for row in _rows(db, table):
+            assert row["device"] == devices[0]["uid"], table
+            uids[table, row["id"]] = row["uid"]
+    assert len(set(uids.values())) == len(uids)
+    assert all(len(uid) == 36 for uid in uids.values())
+    tables = {"platelet_count": "platelet_counts", "protocol_setting": "protocol_settings"}
+    for entry in _rows(db, "audit_entries"):
+        assert entry["record_uid"] == uids[tables[entry["entity"]], entry["record_id"]]
 
 
 def _digest(path: Path) -> str:
