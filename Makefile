@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 SOURCES := pyproject.toml README.md $(shell find itp_monitor migrations resources docs -type f \
              ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test lint bench screenshots clean postgresql
 
 # make run ARGS="--db /tmp/ward.sqlite": options for the app (README, "Quick start").
 ARGS ?=
@@ -16,8 +16,21 @@ run: $(VENV)/.app
 
 # -P keeps the working directory off sys.path: the tests import the installed
 # package, migrations and resources included, not the ./itp_monitor source.
-test: $(VENV)/.test lint
+test: $(VENV)/.test lint postgresql
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -P -m pytest
+
+# The tests start their own PostgreSQL server (tests/postgres.py) from Debian's package,
+# installed here when missing and this is root with apt-get (CI; a fresh machine).
+# Otherwise the PostgreSQL tests skip and say why, except where
+# ITP_MONITOR_REQUIRE_POSTGRES is set (.ci/run), where they fail.
+postgresql:
+	@if command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's postgresql for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends postgresql >/dev/null; \
+	else echo "No PostgreSQL server programs here, and not root with apt-get:" \
+	  "the PostgreSQL tests will skip (install Debian's postgresql package to run them)"; fi
 
 # Benchmarks print their figures against the standing targets; they assert nothing.
 bench: $(VENV)/.test

@@ -1,4 +1,8 @@
-"""Shared fixtures: a migrated template database copied per test, a fixed clock, services."""
+"""Shared fixtures: a migrated template database copied per test, a fixed clock, services.
+
+`db` is an SQLite copy unless a test asks for both databases (`postgres.on_both_databases`):
+then it is also a fresh PostgreSQL database, made from a migrated template on a server
+the run starts once (tests/postgres.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ import os
 # Before anything imports Qt: the suite runs on machines with no screen.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import itertools
 import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
+import postgres
 import pytest
 from helpers import NOW, USER
 
@@ -55,9 +61,51 @@ def db_path(template_db: Path, tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[postgres.Server]:
+    """A PostgreSQL server for the whole run, started on first use."""
+    reason = postgres.why_not()
+    if reason is not None:
+        postgres.unavailable(reason)
+    with postgres.running_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: postgres.Server) -> str:
+    """A PostgreSQL database migrated to the newest schema; tests get copies of it."""
+    pg_server.admin("CREATE DATABASE itp_template")
+    db = Database(resolve_location(pg_server.url("itp_template")))
+    migrate(db)
+    db.dispose()  # a template must have no connections when it is copied
+    return "itp_template"
+
+
+_pg_names = itertools.count(1)
+
+
 @pytest.fixture
-def db(db_path: Path) -> Iterator[Database]:
-    database = Database(resolve_location(str(db_path)))
+def pg_url(pg_server: postgres.Server, pg_template: str) -> Iterator[str]:
+    """The URL of a new PostgreSQL database at the newest schema, dropped after the test."""
+    name = f"ward_{next(_pg_names)}"
+    pg_server.admin(f"CREATE DATABASE {name} TEMPLATE {pg_template} STRATEGY FILE_COPY")
+    yield pg_server.url(name)
+    pg_server.admin(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database `db` is: 'sqlite', unless the test is parametrized over both."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def db(backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    if backend == "postgresql":
+        location = resolve_location(request.getfixturevalue("pg_url"))
+    else:
+        location = resolve_location(str(request.getfixturevalue("db_path")))
+    database = Database(location)
     yield database
     database.dispose()
 
@@ -86,11 +134,9 @@ def patient(services: Services) -> PatientInfo:
 
 
 @pytest.fixture
-def elsewhere(db_path: Path) -> Iterator[Services]:
-    """Another workstation: its own connections to the same database file. What it saves
+def elsewhere(db: Database) -> Iterator[Services]:
+    """Another workstation: its own connections to the same database. What it saves
     reaches this one's screens through the watch, as a colleague's save would."""
-    other = build_services(
-        Database(resolve_location(str(db_path))), user="nurse.elsewhere", clock=lambda: NOW
-    )
+    other = build_services(Database(db.location), user="nurse.elsewhere", clock=lambda: NOW)
     yield other
     other.db.dispose()

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from itp_monitor.storage import sqlite
+from itp_monitor.storage import postgresql, sqlite
 from itp_monitor.storage.failures import (
     Failure,
     NoDatabase,
@@ -139,6 +139,7 @@ class Database:
             sqlite.configure(self.engine, busy_timeout_ms, read_only=location.read_only)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
+            postgresql.configure(self.engine, busy_timeout_ms)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
             self.engine.execution_options(**{sqlite.WRITE_OPTION: True}), expire_on_commit=False

@@ -75,6 +75,12 @@ _BY_SQLITE_CODE = {
     14: Failure.CANNOT_OPEN,  # SQLITE_CANTOPEN
     26: Failure.NOT_A_DATABASE,  # SQLITE_NOTADB
 }
+# PostgreSQL's error codes (psycopg's `sqlstate`): only those a ward can act on.
+_BY_SQLSTATE = {
+    "55P03": Failure.BUSY,  # lock_not_available: another writer past the busy timeout
+    "53100": Failure.FULL,  # disk_full
+    "25006": Failure.READ_ONLY,  # read_only_sql_transaction: a standby, or a read-only role
+}
 _BY_ERRNO = {
     errno.ENOSPC: Failure.FULL,
     errno.EDQUOT: Failure.FULL,
@@ -136,7 +142,7 @@ def classify(error: BaseException) -> Failure | None:
         return None
     if isinstance(inner, OSError):
         return _BY_ERRNO.get(inner.errno or -1)
-    return None
+    return _BY_SQLSTATE.get(str(getattr(inner, "sqlstate", None)))
 
 
 # SQLite reports a full disk as SQLITE_FULL only when a write to the database or its

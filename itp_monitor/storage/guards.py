@@ -3,6 +3,13 @@
 Used by the migration scripts. What a function here emits is part of migrations
 that have already run on wards' databases: never change it; add a new function
 and a new migration instead.
+
+One exception, made before any ward used PostgreSQL: its trigger functions raise with
+SQLSTATE 23000 (integrity_constraint_violation), so that a refusal reaches the program
+as the driver's IntegrityError, as SQLite's RAISE(ABORT) does, not as a ProgrammingError.
+The two functions are shared by every trigger and created with CREATE OR REPLACE: any
+later migration that emits a PostgreSQL guard brings a database made before this change
+to the same form.
 """
 
 from __future__ import annotations
@@ -66,7 +73,8 @@ def versioned(dialect: str, table: str, columns: Sequence[str]) -> list[str]:
         "CREATE OR REPLACE FUNCTION itp_keep_values() RETURNS trigger LANGUAGE plpgsql AS $$ "
         "BEGIN IF OLD.status <> 'current' OR NEW.status = 'current' "
         "OR (to_jsonb(NEW) - 'status') IS DISTINCT FROM (to_jsonb(OLD) - 'status') "
-        "THEN RAISE EXCEPTION '%', TG_ARGV[0]; END IF; RETURN NEW; END $$",
+        "THEN RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = '23000'; END IF; "
+        "RETURN NEW; END $$",
         f"CREATE TRIGGER {table}_keep_values BEFORE UPDATE ON {table} "
         f"FOR EACH ROW EXECUTE FUNCTION itp_keep_values('{text}')",
     ]
@@ -81,7 +89,7 @@ def drop(dialect: str, table: str, *suffixes: str) -> list[str]:
 def _pg_refuse_function() -> str:
     return (
         "CREATE OR REPLACE FUNCTION itp_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$"
+        "BEGIN RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = '23000'; END $$"
     )
 
 

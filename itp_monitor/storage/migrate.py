@@ -98,7 +98,9 @@ def upgrade(db: Database, revision: str = "head") -> None:
             command.upgrade(alembic_config(connection), revision)
             connection.commit()
     else:
-        with db.engine.connect() as connection:
+        # Under the write lock (storage/postgresql.py), as on SQLite: a second copy of the
+        # app starting at the same moment waits, then finds the scripts already run.
+        with db.engine.execution_options(**{sqlite.WRITE_OPTION: True}).connect() as connection:
             command.upgrade(alembic_config(connection), revision)
             connection.commit()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers import audit_total
+from postgres import on_both_databases
 
 from itp_monitor.domain.records import PatientDetails, PlateletCount
 from itp_monitor.services.container import Services
@@ -190,6 +191,7 @@ def test_invalid_rows_say_why_and_the_others_still_show(
     assert reason in (p.rows[0].reason or "")
 
 
+@on_both_databases
 def test_statuses_against_what_is_stored(
     services: Services, jane: PatientInfo, tmp_path: Path
 ) -> None:
@@ -220,6 +222,7 @@ def test_statuses_against_what_is_stored(
     assert "accession TAKEN is already stored" in (p.rows[0].reason or "")
 
 
+@on_both_databases
 def test_saving_adds_only_the_new_rows_in_one_go_with_their_audit(
     services: Services, jane: PatientInfo, tmp_path: Path
 ) -> None:
@@ -309,6 +312,7 @@ def test_line_numbers_are_physical_lines(
     assert [r.line for r in preview(services, path).rows] == [3, 6]
 
 
+@on_both_databases
 def test_saving_a_file_that_repeats_a_result_saves_it_once(
     services: Services, jane: PatientInfo, tmp_path: Path
 ) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from helpers import USER, audit_total, count, hours_ago
+from postgres import on_both_databases
 
 from itp_monitor.domain.records import (
     AdverseEvent,
@@ -73,6 +74,7 @@ def kind(request: pytest.FixtureRequest, services: Services, patient: PatientInf
     return request.param  # type: ignore[no-any-return]
 
 
+@on_both_databases
 def test_a_saved_record_is_listed_and_audited(
     services: Services, patient: PatientInfo, kind: type
 ) -> None:
@@ -90,6 +92,7 @@ def test_a_saved_record_is_listed_and_audited(
     assert entry.after is not None and set(entry.after) == set(vars(original))
 
 
+@on_both_databases
 def test_a_correction_keeps_the_original_and_says_who_and_why(
     services: Services, patient: PatientInfo, kind: type
 ) -> None:
@@ -112,6 +115,7 @@ def test_a_correction_keeps_the_original_and_says_who_and_why(
     assert changed == {k for k in vars(original) if getattr(original, k) != getattr(corrected, k)}
 
 
+@on_both_databases
 def test_a_void_keeps_the_record_but_it_no_longer_counts(
     services: Services, patient: PatientInfo, kind: type
 ) -> None:
@@ -163,6 +167,7 @@ def test_a_correction_that_changes_nothing_is_refused(
         services.records.correct(first.id, count(42), "checked")
 
 
+@on_both_databases
 def test_a_void_then_a_new_entry_of_the_same_count_is_allowed(
     services: Services, patient: PatientInfo
 ) -> None:
@@ -190,6 +195,7 @@ def test_an_unknown_record_is_reported(services: Services) -> None:
         services.records.record(999, count(42))
 
 
+@on_both_databases
 def test_the_delivery_cannot_be_voided_while_newborn_counts_follow_it(
     services: Services, patient: PatientInfo
 ) -> None:
@@ -208,6 +214,7 @@ def test_the_delivery_cannot_be_moved_after_a_newborn_count(
         services.records.correct(delivery.id, replace(DELIVERY, delivered_at=hours_ago(28)), "time")
 
 
+@on_both_databases
 def test_patient_details_corrections_are_audited(services: Services, patient: PatientInfo) -> None:
     corrected = replace(patient.details, weight_kg=70.5)
     services.patients.correct(patient.id, corrected, "weighed again on admission")
@@ -218,6 +225,7 @@ def test_patient_details_corrections_are_audited(services: Services, patient: Pa
     assert (entry.action, entry.reason) == ("correct", "weighed again on admission")
 
 
+@on_both_databases
 def test_an_archived_patient_takes_no_new_records_until_restored(
     services: Services, patient: PatientInfo
 ) -> None:

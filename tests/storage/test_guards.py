@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 from helpers import count
+from postgres import on_both_databases
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from itp_monitor.services.container import Services
 from itp_monitor.services.results import PatientInfo
 from itp_monitor.storage.database import Database
+
+pytestmark = on_both_databases  # the triggers have a PostgreSQL form: it is tested too
 
 
 def _raw(db: Database, sql: str) -> None:
@@ -27,7 +30,7 @@ def audited(services: Services, patient: PatientInfo) -> int:
     "sql",
     [
         "UPDATE audit_entries SET reason = 'tidied up'",
-        "UPDATE audit_entries SET user = 'someone else' WHERE action = 'create'",
+        """UPDATE audit_entries SET "user" = 'someone else' WHERE action = 'create'""",
         "DELETE FROM audit_entries",
         "DELETE FROM audit_entries WHERE id = (SELECT max(id) FROM audit_entries)",
     ],
