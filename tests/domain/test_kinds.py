@@ -17,8 +17,18 @@ from itp_monitor.services import kinds as stored_kinds
 from itp_monitor.services import record_file
 from itp_monitor.services.results import PatientInfo, PatientRecords, Stored, assemble
 
-# the columns every clinical table adds to its record's fields: identity and version
-VERSIONING = {"id", "patient_id", "status", "supersedes_id", "entered_at_utc", "entered_by"}
+# the columns every clinical table adds to its record's fields: identity (here and where it
+# travels) and version
+VERSIONING = {
+    "id",
+    "patient_id",
+    "status",
+    "supersedes_id",
+    "entered_at_utc",
+    "entered_by",
+    "uid",
+    "device",
+}
 
 
 @pytest.mark.parametrize("kind", stored_kinds.KINDS, ids=lambda k: k.entity)
