@@ -81,6 +81,10 @@ class FieldInfo:
     measure: Measure | None = None  # NUMBER and WHOLE
     derived: bool = False  # a property of the record, shown but never entered
     decimals: int | None = None  # shown rounded to this many decimals; None: as stored
+    _shown: dict[Any, str] = field(init=False, repr=False, compare=False)  # choices' words
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_shown", dict(self.choices))  # once, not per cell painted
 
     @property
     def column(self) -> str:
@@ -98,7 +102,7 @@ class FieldInfo:
         if self.kind is FieldKind.MOMENT:
             return f"{value:%d %b %Y %H:%M}"
         if self.choices:
-            return str(dict(self.choices).get(value, value))
+            return self._shown.get(value, str(value))
         if self.numeric:
             return f"{value:.{self.decimals}f}" if self.decimals is not None else fmt_number(value)
         return str(value)
@@ -203,6 +207,12 @@ def _count_value(placeholder: str = "") -> FieldInfo:
         header=_COUNT,
         measure=Measure.COUNT,
     )
+
+
+_TREATMENT_KIND = FieldInfo(
+    "kind", "Treatment", FieldKind.CHOICE, choices=choices_of(TreatmentKind)
+)
+_DELIVERY_MODE = FieldInfo("mode", "Mode", FieldKind.CHOICE, choices=choices_of(DeliveryMode))
 
 
 def _count_words(record: Any) -> str:
@@ -310,7 +320,7 @@ KINDS: tuple[RecordKind, ...] = (
         file_list="treatments",
         tab="Other treatments",
         fields=(
-            FieldInfo("kind", "Treatment", FieldKind.CHOICE, choices=choices_of(TreatmentKind)),
+            _TREATMENT_KIND,
             _moment("started_at", "Started"),
             _moment(
                 "ended_at",
@@ -329,9 +339,7 @@ KINDS: tuple[RecordKind, ...] = (
             ),
             _notes(),
         ),
-        summary=lambda r: " ".join(
-            filter(None, [dict(choices_of(TreatmentKind)).get(r.kind, r.kind), r.dose])
-        ),
+        summary=lambda r: " ".join(filter(None, [_TREATMENT_KIND.words(r.kind), r.dose])),
         same_record=("kind", "started_at"),
     ),
     RecordKind(
@@ -344,7 +352,7 @@ KINDS: tuple[RecordKind, ...] = (
         tab="Delivery and newborn",
         fields=(
             _moment("delivered_at", "Delivered"),
-            FieldInfo("mode", "Mode", FieldKind.CHOICE, choices=choices_of(DeliveryMode)),
+            _DELIVERY_MODE,
             FieldInfo(
                 "anaesthesia",
                 "Anaesthesia",
@@ -364,7 +372,7 @@ KINDS: tuple[RecordKind, ...] = (
             ),
             _notes(),
         ),
-        summary=lambda r: dict(choices_of(DeliveryMode)).get(r.mode, r.mode),
+        summary=lambda r: _DELIVERY_MODE.words(r.mode),
         single=True,
     ),
     RecordKind(
