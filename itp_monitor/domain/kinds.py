@@ -81,6 +81,7 @@ class FieldInfo:
     measure: Measure | None = None  # NUMBER and WHOLE
     derived: bool = False  # a property of the record, shown but never entered
     decimals: int | None = None  # shown rounded to this many decimals; None: as stored
+    scale: str = ""  # a graded choice in a sentence: 'a WHO grade'
     _shown: dict[Any, str] = field(init=False, repr=False, compare=False)  # choices' words
 
     def __post_init__(self) -> None:
@@ -304,7 +305,11 @@ KINDS: tuple[RecordKind, ...] = (
         fields=(
             _moment("assessed_at", "Assessed"),
             FieldInfo(
-                "who_grade", "WHO grade", FieldKind.CHOICE, choices=choices_of(WhoBleedingGrade)
+                "who_grade",
+                "WHO grade",
+                FieldKind.CHOICE,
+                choices=choices_of(WhoBleedingGrade),
+                scale="a WHO grade",
             ),
             _notes(),
         ),
@@ -408,6 +413,7 @@ KINDS: tuple[RecordKind, ...] = (
                 FieldKind.CHOICE,
                 choices=choices_of(AdverseEventGrade),
                 header="Grade",
+                scale="a CTCAE grade",
             ),
             FieldInfo(
                 "related_to_rhtpo",

@@ -262,7 +262,7 @@ class Checker:
         elif f.kind is FieldKind.CHOICE:
             allowed = [stored for stored, _ in f.choices]
             if all(isinstance(a, int) for a in allowed):  # a scale: a WHO or a CTCAE grade
-                self.whole(errors, f.name, value, min(allowed), max(allowed), _scale(f))
+                self.whole(errors, f.name, value, min(allowed), max(allowed), f.scale)
             elif value not in allowed:
                 errors.append(Problem(f.name, f"{value!r} is not one of {', '.join(allowed)}"))
         elif f.measure is Measure.COUNT:
@@ -292,13 +292,6 @@ class Checker:
                 "confirm that this dose is intended",
             )
         ]
-
-
-def _scale(f: FieldInfo) -> str:
-    """A graded field's name in a sentence: 'WHO grade' -> 'a WHO grade',
-    'Grade (CTCAE)' -> 'a CTCAE grade'."""
-    named, _, scale = f.label.removesuffix(")").partition(" (")
-    return f"a {scale} {named.lower()}" if scale else f"a {named}"
 
 
 def _ended_before_start(t: Treatment) -> list[Problem]:
