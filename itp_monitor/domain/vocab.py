@@ -39,6 +39,45 @@ class RecordStatus(StrEnum):
     VOIDED = "voided"
 
 
+STATUS_ORDER = (RecordStatus.CURRENT, RecordStatus.CORRECTED, RecordStatus.VOIDED)
+"""A status only moves forward along this order, also when a sync meets two of them."""
+
+
+class ConflictKind(StrEnum):
+    """What two devices did to one thing that only staff can settle (services/sync.py)."""
+
+    CORRECTED_TWICE = "corrected_twice"
+    CORRECTED_AND_VOIDED = "corrected_and_voided"
+    ENTERED_TWICE = "entered_twice"
+    SECOND_DELIVERY = "second_delivery"
+    REGISTERED_TWICE = "registered_twice"
+    DETAILS_TWICE = "details_twice"
+
+    @property
+    def label(self) -> str:
+        """What happened, as the conflicts list says it."""
+        return _CONFLICT_LABELS[self]
+
+
+_CONFLICT_LABELS = {
+    ConflictKind.CORRECTED_TWICE: "corrected on two devices",
+    ConflictKind.CORRECTED_AND_VOIDED: "corrected on one device, voided on another",
+    ConflictKind.ENTERED_TWICE: "entered on two devices",
+    ConflictKind.SECOND_DELIVERY: "a second delivery, from another device",
+    ConflictKind.REGISTERED_TWICE: "registered on two devices",
+    ConflictKind.DETAILS_TWICE: "details changed on two devices",
+}
+
+
+class Settlement(StrEnum):
+    """How staff settled a conflict."""
+
+    CORRECTED = "corrected"  # by a correction of one of the versions
+    VOIDED = "voided"  # by voiding the versions not kept
+    KEPT = "kept"  # both stand, as they are: staff checked them
+    LINKED = "linked"  # two registrations of one woman linked into one
+
+
 class CountSource(StrEnum):
     """Where a count came from; files may name others (a lab's own word, 'unspecified')."""
 

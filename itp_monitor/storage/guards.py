@@ -111,3 +111,31 @@ def keep_columns(dialect: str, table: str, columns: Sequence[str]) -> list[str]:
         f"CREATE TRIGGER {table}_keep_ids BEFORE UPDATE ON {table} "
         f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION itp_refuse('{text}')",
     ]
+
+
+def versioned_forward(dialect: str, table: str, columns: Sequence[str]) -> list[str]:
+    """Rows of `table` may only move their status forward, current → corrected → voided
+    (a sync can bring the void of a version this database holds as corrected), nothing else.
+
+    `columns` are every column but `status`.
+    """
+    text = _quote(f"{table}: {KEEP_VALUES}")
+    if dialect == "sqlite":
+        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in columns)
+        return [
+            f"CREATE TRIGGER {table}_keep_values BEFORE UPDATE ON {table} "
+            "WHEN NOT ((OLD.status = 'current' AND NEW.status IN ('corrected', 'voided')) "
+            f"OR (OLD.status = 'corrected' AND NEW.status = 'voided')) OR {changed} "
+            f"BEGIN SELECT RAISE(ABORT, '{text}'); END"
+        ]
+    return [
+        "CREATE OR REPLACE FUNCTION itp_keep_values_forward() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ "
+        "BEGIN IF NOT ((OLD.status = 'current' AND NEW.status IN ('corrected', 'voided')) "
+        "OR (OLD.status = 'corrected' AND NEW.status = 'voided')) "
+        "OR (to_jsonb(NEW) - 'status') IS DISTINCT FROM (to_jsonb(OLD) - 'status') "
+        "THEN RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = '23000'; END IF; "
+        "RETURN NEW; END $$",
+        f"CREATE TRIGGER {table}_keep_values BEFORE UPDATE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION itp_keep_values_forward('{text}')",
+    ]

@@ -41,9 +41,11 @@ from itp_monitor.domain.vocab import (
     AdverseEventGrade,
     Anaesthesia,
     AuditAction,
+    ConflictKind,
     DeliveryMode,
     InjectionSite,
     RecordStatus,
+    Settlement,
     TreatmentKind,
     WhoBleedingGrade,
     values_of,
@@ -71,12 +73,6 @@ def _one_of(column: str, allowed: tuple[str, ...], *, nullable: bool = False) ->
 def _between(column: str, lo: float, hi: float, *, nullable: bool = False) -> str:
     clause = f"{column} >= {lo:g} AND {column} <= {hi:g}"
     return f"{column} IS NULL OR ({clause})" if nullable else clause
-
-
-def _current_only(*columns: str, name: str) -> Index:
-    """A unique index over the current versions only (SQLite and PostgreSQL partial index)."""
-    where = text("status = 'current'")
-    return Index(name, *columns, unique=True, sqlite_where=where, postgresql_where=where)
 
 
 def _current_covering(name: str, *columns: str) -> Index:
@@ -169,7 +165,9 @@ class Patient(Travels, Base):
     __tablename__ = "patients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mrn: Mapped[str] = mapped_column(String(40), unique=True)
+    # One MRN per woman is kept by the services; a sync can bring the same MRN
+    # registered on another device, a conflict until staff link the two.
+    mrn: Mapped[str] = mapped_column(String(40), index=True)
     name: Mapped[str] = mapped_column(String(200))
     date_of_birth: Mapped[date | None]
     edd: Mapped[date]
@@ -178,6 +176,8 @@ class Patient(Travels, Base):
     archived: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at_utc: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
+    # the registration of the same woman this one was linked into (its uid), and closed
+    linked_into: Mapped[str | None] = mapped_column(String(UID_LENGTH))
 
     __table_args__ = (
         CheckConstraint("length(trim(mrn)) > 0", name="mrn_not_blank"),
@@ -208,9 +208,11 @@ class ClinicalRow(Travels, Base):
 
     @declared_attr
     def supersedes_id(cls) -> Mapped[int | None]:
-        # unique: a version is corrected at most once, so versions form a chain.
+        # A version is corrected at most once on one device (the service refuses to
+        # correct one that is not current); two devices may each have corrected it, and
+        # a sync then holds both corrections, a conflict for staff (services/sync.py).
         return mapped_column(
-            ForeignKey(f"{cls.__tablename__}.id", ondelete="RESTRICT"), unique=True, sort_order=2
+            ForeignKey(f"{cls.__tablename__}.id", ondelete="RESTRICT"), index=True, sort_order=2
         )
 
 
@@ -233,10 +235,11 @@ class PlateletCountRow(ClinicalRow):
     __table_args__ = _clinical_args(
         "platelet_counts",
         CheckConstraint(_between("value", 0, _LIMITS.count_max), name="value_plausible"),
-        # status as a column too: every row is 'current', so the rule is the same, but
-        # the index then covers the ward board's read of every current count.
-        _current_only(
-            "patient_id", "collected_at", "value", "status", name="uq_platelet_counts_current"
+        # Covers the ward board's read of every current count. Not unique: the service
+        # refuses a count twice, but a sync may bring the same count entered on another
+        # device, a conflict for staff to settle.
+        _current_covering(
+            "ix_platelet_counts_current", "patient_id", "collected_at", "value", "status"
         ),
     )
 
@@ -318,7 +321,6 @@ class DeliveryRow(ClinicalRow):
             _between("blood_loss_ml", 0, _LIMITS.blood_loss_max_ml, nullable=True),
             name="blood_loss_plausible",
         ),
-        _current_only("patient_id", name="uq_deliveries_current"),
     )
 
 
@@ -332,7 +334,7 @@ class NeonatalCountRow(ClinicalRow):
     __table_args__ = _clinical_args(
         "neonatal_counts",
         CheckConstraint(_between("value", 0, _LIMITS.count_max), name="value_plausible"),
-        _current_only("patient_id", "collected_at", "value", name="uq_neonatal_counts_current"),
+        _current_covering("ix_neonatal_counts_current", "patient_id", "collected_at", "value"),
     )
 
 
@@ -409,6 +411,62 @@ class AuditEntry(Travels, Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (CheckConstraint(_one_of("action", AUDIT_ACTIONS), name="action_known"),)
+
+
+class ConflictRow(Base):
+    """What two devices did to one thing that a sync cannot settle: found by a sync, and
+    the same everywhere (its uid is made from what it is about, so that two syncs that
+    find it make one). Open until a settlement names it (SettlementRow)."""
+
+    __tablename__ = "conflicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(UID_LENGTH), unique=True)
+    device: Mapped[str] = mapped_column(String(UID_LENGTH))  # the device that ran the sync
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="RESTRICT"), index=True
+    )
+    entity: Mapped[str] = mapped_column(String(40))  # the kind of record, or "patient"
+    what: Mapped[str] = mapped_column(String(30))
+    subjects: Mapped[list[str]] = mapped_column(JSON)  # uids of the rows in conflict
+    detected_at_utc: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint(_one_of("what", values_of(ConflictKind)), name="what_known"),)
+
+
+class SettlementRow(Travels, Base):
+    """Staff's settling of a conflict: how, who, when and why. Append-only."""
+
+    __tablename__ = "settlements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conflict_uid: Mapped[str] = mapped_column(String(UID_LENGTH), index=True)
+    how: Mapped[str] = mapped_column(String(20))
+    at_utc: Mapped[datetime]
+    user: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    audit_uid: Mapped[str | None] = mapped_column(String(UID_LENGTH))  # the change that settled
+
+    __table_args__ = (CheckConstraint(_one_of("how", values_of(Settlement)), name="how_known"),)
+
+
+class SyncRow(Base):
+    """One sync with another database, kept by both. `marks` are, per table, the highest
+    id of this database's rows that the other then held; a later sync of the same two
+    sends only what is newer, once both sides hold the record of this one."""
+
+    __tablename__ = "syncs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(UID_LENGTH), index=True)  # the same on both sides
+    at_utc: Mapped[datetime]
+    user: Mapped[str] = mapped_column(String(100))
+    partner: Mapped[str] = mapped_column(String(UID_LENGTH))  # the other side's device
+    partner_location: Mapped[str] = mapped_column(Text)
+    marks: Mapped[dict[str, int]] = mapped_column(JSON)
+    sent: Mapped[int]
+    received: Mapped[int]
+    new_conflicts: Mapped[int]
 
 
 CLINICAL_TABLES: tuple[type[ClinicalRow], ...] = (

@@ -247,6 +247,40 @@ SEED_ROWS["0004_preferences"] = {
 }
 
 
+SEED_DEVICE = "0190a000-0000-7000-8000-000000000001"
+
+
+def _travelling(revision: str) -> dict[str, list[dict[str, Any]]]:
+    """The rows of `revision` as 0005 keeps them: each with a uid and a device, a laptop
+    this database met (its own device is made by the migration), each audit entry naming
+    its record's uid."""
+    rows: dict[str, list[dict[str, Any]]] = {
+        "devices": [
+            {
+                "id": 2,
+                "uid": SEED_DEVICE,
+                "name": "Clinic laptop 2",
+                "this_device": 0,
+                "first_seen_utc": "2026-10-01 06:00:00.000000",
+            }
+        ]
+    }
+    uids: dict[tuple[str, int], str] = {}
+    for n, (table, seeded) in enumerate(SEED_ROWS[revision].items()):
+        rows[table] = []
+        for row in seeded:
+            uid = f"0190a000-0000-7000-8000-{n:04d}{row['id']:08d}"
+            uids[table, row["id"]] = uid
+            rows[table].append({**row, "uid": uid, "device": SEED_DEVICE})
+    tables = {"platelet_count": "platelet_counts", "protocol_setting": "protocol_settings"}
+    for entry in rows["audit_entries"]:
+        entry["record_uid"] = uids[tables[entry["entity"]], entry["record_id"]]
+    return rows
+
+
+SEED_ROWS["0005_ids_that_travel"] = _travelling("0004_preferences")
+
+
 def _fresh(tmp_path: Path, name: str = "w.sqlite") -> Database:
     return Database(resolve_location(str(tmp_path / name)))
 
@@ -358,7 +392,7 @@ def test_upgrading_a_database_with_data_keeps_every_row(tmp_path: Path, revision
     outcome = migrate(db)
     assert (outcome.before, outcome.after) == (revision, HEAD_REVISION)
     for table, rows in SEED_ROWS[revision].items():
-        after = _rows(db, table)
+        after = _seeded(_rows(db, table), rows)
         assert [{k: r[k] for k in rows[0]} for r in after] == rows, table
     _each_row_has_a_uid_and_this_device(db, SEED_ROWS[revision])
     # and the copy taken before the upgrade holds the old schema with the same rows
@@ -367,20 +401,29 @@ def test_upgrading_a_database_with_data_keeps_every_row(tmp_path: Path, revision
     with sqlite3.connect(outcome.backup) as old:
         assert old.execute("SELECT version_num FROM alembic_version").fetchall() == [(revision,)]
     for table, rows in SEED_ROWS[revision].items():
-        assert [{k: r[k] for k in rows[0]} for r in _rows(outcome.backup, table)] == rows
+        old_rows = _seeded(_rows(outcome.backup, table), rows)
+        assert [{k: r[k] for k in rows[0]} for r in old_rows] == rows
     db.dispose()
+
+
+def _seeded(found: list[dict[str, Any]], seeded: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows seeded, without those a migration made (the database's own device)."""
+    ids = {row["id"] for row in seeded}
+    return [row for row in found if row["id"] in ids]
 
 
 def _each_row_has_a_uid_and_this_device(db: Database, seeded: dict[str, Any]) -> None:
     """After the upgrade every row has a distinct uid and the database's own device, and
     each audit entry names the uid of its record."""
-    devices = _rows(db, "devices")
-    assert [d["this_device"] for d in devices] == [1]
-    assert devices[0]["name"]
+    own = [d for d in _rows(db, "devices") if d["this_device"]]
+    assert len(own) == 1 and own[0]["name"]
     uids: dict[tuple[str, int], str] = {}
-    for table in seeded:
+    for table, rows in seeded.items():
+        if table == "devices":
+            continue
+        made_by = {r["id"]: r.get("device", own[0]["uid"]) for r in rows}
         for row in _rows(db, table):
-            assert row["device"] == devices[0]["uid"], table
+            assert row["device"] == made_by[row["id"]], table
             uids[table, row["id"]] = row["uid"]
     assert len(set(uids.values())) == len(uids)
     assert all(len(uid) == 36 for uid in uids.values())
@@ -453,7 +496,7 @@ def test_upgrading_a_postgresql_database_with_data_keeps_every_row(
     outcome = migrate(empty_pg)
     assert (outcome.before, outcome.after, outcome.backup) == (revision, HEAD_REVISION, None)
     for table, rows in SEED_ROWS[revision].items():
-        after = _rows(empty_pg, table)
+        after = _seeded(_rows(empty_pg, table), rows)
         assert [{k: _as_sqlite_keeps(r[k]) for k in rows[0]} for r in after] == rows, table
     _each_row_has_a_uid_and_this_device(empty_pg, SEED_ROWS[revision])
 
