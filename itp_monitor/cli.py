@@ -29,6 +29,7 @@ from itp_monitor.services.lab_files import FIELDS as LAB_FIELDS
 from itp_monitor.services.lab_files import UnreadableFile, factor_of
 from itp_monitor.services.lab_import import LabOptions
 from itp_monitor.services.record_file import FileRefused
+from itp_monitor.services.sync import SyncRefused
 from itp_monitor.storage.database import ENV_VAR
 from itp_monitor.storage.failures import classify
 from itp_monitor.storage.migrate import SchemaError
@@ -123,6 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     device.add_argument("--name", metavar="NEW", help="rename the device (its id stays)")
     device.add_argument("--json", action="store_true", help="print JSON for other programs")
+
+    sync = commands.add_parser(
+        "sync",
+        help="bring this database and another (a file, created when absent, or a database "
+        "URL) to the same records, both ways",
+    )
+    sync.add_argument("other", metavar="OTHER", help="the other database: a file path or a URL")
+    sync.add_argument("--json", action="store_true", help="print JSON for other programs")
+
+    conflicts = commands.add_parser(
+        "conflicts", help="list what two devices did apart that staff must settle"
+    )
+    conflicts.add_argument("--json", action="store_true", help="print JSON for other programs")
 
     report = commands.add_parser(
         "report", help="write the delivery handover of a patient, or the ward summary, as PDF"
@@ -288,6 +302,54 @@ def _device(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sync(services: Services, args: argparse.Namespace) -> int:
+    def progress(step: str) -> None:
+        if not args.json:
+            print(f"{step}…", file=sys.stderr)
+
+    command = "itp-monitor sync"
+    try:
+        outcome = services.sync.sync(args.other, progress)
+    except SyncRefused as e:
+        print(f"{command}: {e}; nothing was changed on either side", file=sys.stderr)
+        return EXIT_REFUSED
+    except (StorageFailure, SchemaError, DBAPIError, ArgumentError, ImportError) as e:
+        problem = open_problem(args.other, e)
+        if problem is None:
+            raise
+        print(f"{command}: {problem.line()}; nothing was changed on either side", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.json:
+        print(json.dumps(outcome.as_json()))
+        return EXIT_OK
+    print(
+        f"Synchronised with {outcome.other_device} ({outcome.other}): "
+        f"sent {counted(outcome.sent, 'record')}, received {counted(outcome.received, 'record')}."
+    )
+    if outcome.new_conflicts:
+        print(f"New: {counted(outcome.new_conflicts, 'conflict')} for staff to settle.")
+    if outcome.open_conflicts:
+        print(
+            f"Open: {counted(outcome.open_conflicts, 'conflict')}; "
+            "see `itp-monitor conflicts` or the app's Conflicts view."
+        )
+    return EXIT_OK
+
+
+def _conflicts(services: Services, args: argparse.Namespace) -> int:
+    found = services.conflicts.open()
+    if args.json:
+        print(json.dumps({"conflicts": [c.as_json() for c in found]}, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not found:
+        print("No open conflicts.")
+    for conflict in found:
+        print(f"{conflict.describe()} (found {conflict.detected_at_utc:%Y-%m-%d %H:%M} UTC)")
+        for version in conflict.versions:
+            print(f"    {version}")
+    return EXIT_OK
+
+
 def _patients(n: int) -> str:
     return counted(n, "patient")
 
@@ -303,6 +365,8 @@ COMMANDS = {
     "export-fhir": _export_fhir,
     "report": _report,
     "device": _device,
+    "sync": _sync,
+    "conflicts": _conflicts,
 }
 
 
@@ -310,7 +374,7 @@ COMMANDS = {
 BUSY_TIMEOUT_MS = BUSY_TIMEOUT_DEFAULT_MS
 # Commands that only read: they never create a database, and read a read-only one.
 READING_COMMANDS = frozenset(
-    {"export", "flags", "report", "export-csv", "export-series", "export-fhir"}
+    {"export", "flags", "report", "export-csv", "export-series", "export-fhir", "conflicts"}
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from itp_monitor.services.changes import ChangeWatch
+from itp_monitor.services.conflicts import ConflictService
 from itp_monitor.services.context import Clock, local_now, operating_system_user
 from itp_monitor.services.demo import DemoService
 from itp_monitor.services.device import DeviceService
@@ -16,6 +17,7 @@ from itp_monitor.services.patients import PatientService
 from itp_monitor.services.protocol import ProtocolService
 from itp_monitor.services.records import RecordService
 from itp_monitor.services.reports import ReportService
+from itp_monitor.services.sync import SyncService
 from itp_monitor.storage.database import Database
 
 
@@ -33,6 +35,8 @@ class Services:
     exports: ExportService
     reports: ReportService
     device: DeviceService
+    sync: SyncService
+    conflicts: ConflictService
 
     def watch_changes(self) -> ChangeWatch:
         """A watch on what others write to the database (close it when done)."""
@@ -56,4 +60,6 @@ def build_services(db: Database, user: str | None = None, clock: Clock = local_n
         exports=ExportService(db, user, clock),
         reports=ReportService(db, user, clock),
         device=DeviceService(db, user, clock),
+        sync=SyncService(db, user, clock),
+        conflicts=ConflictService(db, user, clock),
     )

@@ -179,7 +179,7 @@ class Recorder:
             setattr(row, key, value)
         self.session.flush()
         after = patient_info(row)
-        self._audit(
+        entry = self._entry(
             AuditAction.CORRECT,
             PATIENT_ENTITY,
             record_id=row.id,
@@ -190,6 +190,12 @@ class Recorder:
             reason=reason,
             original_id=row.id,
         )
+        entry["uid"] = models.new_uid()
+        audit.add(self.session, entry)
+        # a correction of her details settles a conflict over them, here and at each sync
+        from itp_monitor.services.conflicts import settle_details_by_correction
+
+        settle_details_by_correction(self.session, row.id, entry["uid"], self.user, self.now_utc)
         return after
 
     def set_archived(self, patient_id: int, archived: bool, reason: str) -> PatientInfo:

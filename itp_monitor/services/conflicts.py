@@ -1,0 +1,374 @@
+"""Conflicts: what two devices did apart to one thing, shown to staff until they settle it.
+
+A sync finds them (services/sync.py). One is open until staff settle it, and it
+closes on every device at its next sync, because what settles it travels:
+
+- an ordinary correction or void that leaves one version standing settles a
+  record's conflict: two corrections of one original, a correction of what the
+  other device voided (void the correction to agree with the void), the same count
+  entered on both, a second delivery;
+- *keep* (a settlement, with who, when and why) says both stand as they are:
+  two counts at one time that really are two, a correction kept over a void; for
+  details changed on two devices it says this device's details are right, and they
+  then replace the others' at the next sync;
+- *link* says two registrations of one MRN are one woman: the records of one are
+  copied into the other with the audit trail saying so, voided where they were, and
+  that registration is closed, linked into the other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from itp_monitor.domain.problems import Problem
+from itp_monitor.domain.validation import InvalidEntry
+from itp_monitor.domain.vocab import AuditAction, ConflictKind, RecordStatus, Settlement
+from itp_monitor.services import audit
+from itp_monitor.services.errors import NotFound
+from itp_monitor.services.kinds import KINDS, kind_named
+from itp_monitor.services.recorder import PATIENT_ENTITY, check_reason, patient_info
+from itp_monitor.services.results import EVERYTHING, Changes
+from itp_monitor.services.unit import ServiceBase
+from itp_monitor.storage.bulk import insert_many
+from itp_monitor.storage.models import (
+    AuditEntry,
+    ConflictRow,
+    Patient,
+    SettlementRow,
+    new_uid,
+    new_uids,
+)
+
+CURRENT = RecordStatus.CURRENT.value
+VOIDED = RecordStatus.VOIDED.value
+
+
+@dataclass(frozen=True)
+class ConflictInfo:
+    uid: str
+    patient_id: int
+    mrn: str
+    name: str
+    entity: str  # the kind of record, or "patient"
+    what: ConflictKind
+    detected_at_utc: datetime
+    versions: tuple[str, ...]  # what stands, in a few words each
+
+    @property
+    def kind_label(self) -> str:
+        return "registration" if self.entity == PATIENT_ENTITY else kind_named(self.entity).label
+
+    def describe(self) -> str:
+        return f"{self.mrn}: {self.kind_label} {self.what.label}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.uid,
+            "mrn": self.mrn,
+            "kind": self.entity,
+            "what": self.what.label,
+            "detected_at": self.detected_at_utc.isoformat(timespec="seconds") + "Z",
+            "versions": list(self.versions),
+        }
+
+
+def _settled(session: Session) -> set[str]:
+    return set(session.scalars(select(SettlementRow.conflict_uid)))
+
+
+def _descendants(session: Session, model: Any, uid: str) -> list[Any]:
+    """The versions that corrected the version `uid`, their corrections, and so on."""
+    start = session.execute(select(model.id).where(model.uid == uid)).scalar_one_or_none()
+    found: list[Any] = []
+    frontier = [start] if start is not None else []
+    while frontier:
+        rows = session.execute(
+            select(model.id, model.uid, model.status).where(model.supersedes_id.in_(frontier))
+        ).all()
+        found += rows
+        frontier = [r.id for r in rows]
+    return found
+
+
+def _holds(session: Session, conflict: ConflictRow) -> bool:
+    """Whether what made the conflict still stands."""
+    what = ConflictKind(conflict.what)
+    if what is ConflictKind.DETAILS_TWICE:
+        return True  # only a settlement closes it
+    if what is ConflictKind.REGISTERED_TWICE:
+        rows = session.execute(
+            select(Patient.mrn, Patient.linked_into).where(Patient.uid.in_(conflict.subjects))
+        ).all()
+        mrns = [mrn.strip().upper() for mrn, linked in rows if linked is None]
+        return len(mrns) > 1 and len(set(mrns)) < len(mrns)
+    model = kind_named(conflict.entity).row
+    if what in (ConflictKind.ENTERED_TWICE, ConflictKind.SECOND_DELIVERY):
+        statuses = session.scalars(select(model.status).where(model.uid.in_(conflict.subjects)))
+        return sum(s == CURRENT for s in statuses) > 1
+    (original,) = conflict.subjects
+    standing: int = sum(r.status == CURRENT for r in _descendants(session, model, original))
+    if what is ConflictKind.CORRECTED_TWICE:
+        return standing > 1
+    voided = session.scalar(select(model.status).where(model.uid == original)) == VOIDED
+    return bool(voided and standing > 0)
+
+
+def still_open(session: Session, patient_id: int | None = None) -> list[ConflictRow]:
+    """The conflicts no settlement names whose cause still stands, oldest first."""
+    query = select(ConflictRow).order_by(ConflictRow.id)
+    if patient_id is not None:
+        query = query.where(ConflictRow.patient_id == patient_id)
+    settled = _settled(session)
+    return [c for c in session.scalars(query) if c.uid not in settled and _holds(session, c)]
+
+
+def patients_in_conflict(session: Session) -> dict[int, int]:
+    """Patient id → how many open conflicts she has (the ward board's badge)."""
+    counts: dict[int, int] = defaultdict(int)
+    for conflict in still_open(session):
+        counts[conflict.patient_id] += 1
+    return dict(counts)
+
+
+def _versions(session: Session, conflict: ConflictRow) -> tuple[str, ...]:
+    """What stands of the conflict, each in a few words, with its device and who."""
+    if conflict.entity == PATIENT_ENTITY:
+        patients = session.scalars(select(Patient).where(Patient.uid.in_(conflict.subjects)))
+        return tuple(f"{p.mrn} {p.name}, registered by {p.created_by}" for p in patients)
+    kind = kind_named(conflict.entity)
+    model = kind.row
+    uids = list(conflict.subjects)
+    if ConflictKind(conflict.what) in (
+        ConflictKind.CORRECTED_TWICE,
+        ConflictKind.CORRECTED_AND_VOIDED,
+    ):
+        uids = [r.uid for r in _descendants(session, model, uids[0]) if r.status == CURRENT]
+    rows = session.scalars(select(model).where(model.uid.in_(uids), model.status == CURRENT))
+    return tuple(f"{kind.info.summary(kind.from_row(r))}, entered by {r.entered_by}" for r in rows)
+
+
+def _info(session: Session, conflict: ConflictRow) -> ConflictInfo:
+    patient = session.get(Patient, conflict.patient_id)
+    assert patient is not None
+    return ConflictInfo(
+        uid=conflict.uid,
+        patient_id=conflict.patient_id,
+        mrn=patient.mrn,
+        name=patient.name,
+        entity=conflict.entity,
+        what=ConflictKind(conflict.what),
+        detected_at_utc=conflict.detected_at_utc,
+        versions=_versions(session, conflict),
+    )
+
+
+class ConflictService(ServiceBase):
+    def open(self, patient_id: int | None = None) -> list[ConflictInfo]:
+        with self.db.reading() as session:
+            return [_info(session, c) for c in still_open(session, patient_id)]
+
+    def counts(self) -> dict[int, int]:
+        with self.db.reading() as session:
+            return patients_in_conflict(session)
+
+    def keep(self, conflict_uid: str, reason: str) -> Changes:
+        """Settles a conflict leaving what stands as it is; for details changed on two
+        devices, this device's details are kept, and replace the others' at the next sync."""
+        reason = check_reason(reason)
+        with self.recording() as recorder:
+            session = recorder.session
+            conflict = self._open_one(session, conflict_uid)
+            audit_uid = None
+            if ConflictKind(conflict.what) is ConflictKind.DETAILS_TWICE:
+                row = session.get(Patient, conflict.patient_id)
+                assert row is not None
+                values = {**asdict(patient_info(row).details), "archived": row.archived}
+                audit_uid = new_uid()
+                entry = audit.entry_values(
+                    at_utc=recorder.now_utc,
+                    user=self.user,
+                    action=AuditAction.CORRECT,
+                    entity=PATIENT_ENTITY,
+                    record_id=row.id,
+                    record_uid=row.uid,
+                    patient_id=row.id,
+                    original_id=row.id,
+                    before=values,
+                    after=values,
+                    reason=f"details on two devices: these kept. {reason}",
+                )
+                audit.add(session, {**entry, "uid": audit_uid})
+            self._settle(
+                recorder.session, conflict, Settlement.KEPT, reason, audit_uid, recorder.now_utc
+            )
+            return Changes(patients=frozenset({conflict.patient_id}))
+
+    def link(self, conflict_uid: str, keep_patient_id: int, reason: str) -> Changes:
+        """Two registrations of one MRN are one woman: the other's current records are
+        copied into `keep_patient_id`'s, voided where they were, and the other is archived,
+        linked into this one; each step in the audit trail."""
+        reason = check_reason(reason)
+        with self.recording() as recorder:
+            session = recorder.session
+            conflict = self._open_one(session, conflict_uid)
+            if ConflictKind(conflict.what) is not ConflictKind.REGISTERED_TWICE:
+                raise InvalidEntry(
+                    [Problem("conflict", "only two registrations of one woman can be linked")]
+                )
+            keep = session.get(Patient, keep_patient_id)
+            if keep is None or keep.uid not in conflict.subjects:
+                raise NotFound("the registration to keep is not one of this conflict's")
+            moved = 0
+            for other_uid in conflict.subjects:
+                if other_uid == keep.uid:
+                    continue
+                other = session.scalars(select(Patient).where(Patient.uid == other_uid)).one()
+                moved += self._move_records(recorder, other, keep, reason)
+                before = {**asdict(patient_info(other).details), "archived": other.archived}
+                other.archived = True
+                other.linked_into = keep.uid
+                session.flush()
+                audit.add(
+                    session,
+                    audit.entry_values(
+                        at_utc=recorder.now_utc,
+                        user=self.user,
+                        action=AuditAction.ARCHIVE,
+                        entity=PATIENT_ENTITY,
+                        record_id=other.id,
+                        record_uid=other.uid,
+                        patient_id=other.id,
+                        before=before,
+                        after={**before, "archived": True, "linked_into": keep.uid},
+                        reason=f"linked into {keep.mrn} ({keep.name}): {reason}",
+                    ),
+                )
+            self._settle(session, conflict, Settlement.LINKED, reason, None, recorder.now_utc)
+        return EVERYTHING
+
+    def _move_records(self, recorder: Any, source: Patient, target: Patient, reason: str) -> int:
+        session = recorder.session
+        moved = 0
+        for kind in KINDS:
+            model = kind.row
+            rows = list(
+                session.scalars(
+                    select(model).where(model.patient_id == source.id, model.status == CURRENT)
+                )
+            )
+            if not rows:
+                continue
+            held = [
+                kind.values(kind.from_row(r))
+                for r in session.scalars(
+                    select(model).where(model.patient_id == target.id, model.status == CURRENT)
+                )
+            ]
+            values = [kind.values(kind.from_row(r)) for r in rows]
+            # what she already holds (the same count entered under both) is not copied twice
+            copied = [(r, v) for r, v in zip(rows, values, strict=True) if v not in held]
+            copies = [
+                {
+                    **v,
+                    "patient_id": target.id,
+                    "status": CURRENT,
+                    "supersedes_id": None,
+                    "entered_at_utc": r.entered_at_utc,
+                    "entered_by": r.entered_by,
+                    "uid": uid,
+                }
+                for (r, v), uid in zip(copied, new_uids(len(copied)), strict=True)
+            ]
+            ids = insert_many(session, cast(Table, model.__table__), copies)
+            entries = [
+                audit.entry_values(
+                    at_utc=recorder.now_utc,
+                    user=self.user,
+                    action=AuditAction.CREATE,
+                    entity=kind.entity,
+                    record_id=new_id,
+                    record_uid=copy["uid"],
+                    patient_id=target.id,
+                    after=v,
+                    reason=f"moved from the registration of {source.mrn} on linking: {reason}",
+                )
+                for copy, new_id, (_, v) in zip(copies, ids, copied, strict=True)
+            ]
+            for row, v in zip(rows, values, strict=True):
+                row.status = VOIDED
+                entries.append(
+                    audit.entry_values(
+                        at_utc=recorder.now_utc,
+                        user=self.user,
+                        action=AuditAction.VOID,
+                        entity=kind.entity,
+                        record_id=row.id,
+                        record_uid=row.uid,
+                        patient_id=source.id,
+                        original_id=row.id,
+                        before=v,
+                        reason=f"moved to the registration of {target.mrn} on linking: {reason}",
+                    )
+                )
+            session.flush()
+            audit.add_many(session, entries)
+            moved += len(rows)
+        return moved
+
+    def _open_one(self, session: Session, uid: str) -> ConflictRow:
+        conflict = session.scalars(select(ConflictRow).where(ConflictRow.uid == uid)).one_or_none()
+        if conflict is None:
+            raise NotFound(f"no conflict {uid}")
+        if conflict.uid in _settled(session) or not _holds(session, conflict):
+            raise InvalidEntry([Problem("conflict", "is already settled")])
+        return conflict
+
+    def _settle(
+        self,
+        session: Session,
+        conflict: ConflictRow,
+        how: Settlement,
+        reason: str,
+        audit_uid: str | None,
+        now_utc: datetime,
+    ) -> None:
+        session.add(
+            SettlementRow(
+                conflict_uid=conflict.uid,
+                how=how.value,
+                at_utc=now_utc,
+                user=self.user,
+                reason=reason,
+                audit_uid=audit_uid,
+            )
+        )
+        session.flush()
+
+
+def settle_details_by_correction(
+    session: Session, patient_id: int, entry_uid: str, user: str, now_utc: datetime
+) -> None:
+    """A correction of a woman's details settles a conflict over them: it replaces the
+    other devices' details at their next sync."""
+    for conflict in still_open(session, patient_id):
+        if ConflictKind(conflict.what) is ConflictKind.DETAILS_TWICE:
+            session.add(
+                SettlementRow(
+                    conflict_uid=conflict.uid,
+                    how=Settlement.CORRECTED.value,
+                    at_utc=now_utc,
+                    user=user,
+                    reason="details corrected",
+                    audit_uid=entry_uid,
+                )
+            )
+    session.flush()
+
+
+__all__ = ["AuditEntry", "ConflictInfo", "ConflictService", "still_open"]

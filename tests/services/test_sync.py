@@ -1,0 +1,357 @@
+"""Sync: a clinic laptop and the ward, apart for a while, end with the same records, their
+whole history, and what they did to the same things apart shown as conflicts on both."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import NOW, USER, count
+from postgres import on_both_databases
+from sqlalchemy import text
+
+from itp_monitor.domain.records import PatientDetails, PlateletCount
+from itp_monitor.domain.validation import InvalidEntry
+from itp_monitor.domain.vocab import ConflictKind
+from itp_monitor.services.container import Services, build_services
+from itp_monitor.services.sync import SyncRefused
+from itp_monitor.storage.database import Database, resolve_location
+from itp_monitor.storage.migrate import DatabaseTooNew, upgrade
+
+pytestmark = on_both_databases
+
+TABLES = (
+    "patients",
+    "platelet_counts",
+    "injections",
+    "bleeding_assessments",
+    "treatments",
+    "deliveries",
+    "neonatal_counts",
+    "adverse_events",
+    "protocol_settings",
+    "preferences",
+    "audit_entries",
+    "conflicts",
+    "settlements",
+)
+# what each table's rows must agree on everywhere (integer ids differ between databases)
+COLUMNS = {
+    "patients": "uid, device, mrn, name, edd, archived, linked_into, created_by",
+    "audit_entries": 'uid, device, at_utc, "user", action, entity, record_uid, reason',
+    "conflicts": "uid, entity, what",
+    "settlements": 'uid, device, conflict_uid, how, "user"',
+    "protocol_settings": "uid, device, key, value, set_by",
+    "preferences": "uid, device, key, set_by",
+}
+
+
+def held(db: Database) -> dict[str, set[tuple[Any, ...]]]:
+    """Everything a database holds, as other databases must hold it too."""
+    found: dict[str, set[tuple[Any, ...]]] = {}
+    with db.reading() as session:
+        for table in TABLES:
+            columns = COLUMNS.get(table, "uid, device, status, entered_by, entered_at_utc")
+            rows = session.execute(text(f"SELECT {columns} FROM {table}"))
+            found[table] = {tuple(_as_text(v) for v in row) for row in rows}
+    return found
+
+
+def _as_text(value: Any) -> str:
+    """A value as SQLite stores it, so that a PostgreSQL side compares with an SQLite one."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, bool):
+        return str(int(value))
+    return str(value)
+
+
+@pytest.fixture
+def laptop_path(tmp_path: Path) -> Path:
+    return tmp_path / "usb" / "laptop.sqlite"
+
+
+def laptop_at(path: Path, clock: Any = lambda: NOW) -> Services:
+    return build_services(Database(resolve_location(str(path))), "nurse.laptop", clock)
+
+
+@pytest.fixture
+def ward(services: Services) -> Services:
+    services.demo.load()
+    return services
+
+
+@pytest.fixture
+def laptop(ward: Services, laptop_path: Path) -> Iterator[Services]:
+    """A clinic laptop that took the whole ward with it: its database made by a sync."""
+    outcome = ward.sync.sync(str(laptop_path))
+    assert outcome.received == 0 and outcome.sent > 0
+    services = laptop_at(laptop_path)
+    services.device.rename("Clinic laptop 2")
+    again = services.sync.sync(ward.db.location.url)
+    assert (again.sent, again.received) == (0, 0)  # a rename is no record; its entry goes
+    yield services
+    services.db.dispose()
+
+
+def _mrn(services: Services, mrn: str) -> int:
+    found = services.patients.find(mrn)
+    assert found is not None
+    return found.id
+
+
+def _counts(services: Services, patient_id: int) -> list[Any]:
+    return list(services.patients.records(patient_id).counts)
+
+
+def test_a_first_sync_makes_the_other_file_and_gives_it_everything(
+    ward: Services, laptop: Services
+) -> None:
+    assert held(laptop.db) == held(ward.db)
+    # the laptop is a device of its own, and knows the ward's
+    with laptop.db.reading() as session:
+        devices = dict(session.execute(text("SELECT name, this_device FROM devices")).all())
+    assert devices["Clinic laptop 2"] in (1, True)
+    assert ward.device.this().name in devices
+    # the audit entries keep who made each change and when, not who synced
+    with laptop.db.reading() as session:
+        users = session.execute(
+            text('SELECT device, "user", count(*) FROM audit_entries GROUP BY device, "user"')
+        ).all()
+    ward_device, laptop_device = ward.device.this().uid, laptop.device.this().uid
+    assert {(d, u) for d, u, _ in users} == {
+        (ward_device, "nurse.test"),
+        (laptop_device, "nurse.laptop"),  # its rename
+    }
+
+
+def _diverge(ward: Services, laptop: Services) -> dict[str, Any]:
+    """Each side adds, corrects and voids; both correct one count differently; one voids
+    what the other corrected; one MRN is registered on both; one count entered on both."""
+    pid = _mrn(ward, "DEMO-01")
+    counts = [c for c in _counts(ward, pid)]
+    both, voided_there, plain = counts[0], counts[1], counts[2]
+    # the ward
+    ward.records.record(pid, count(44, hours=1), confirmed=True)
+    ward.records.correct(
+        both.id, count(both.record.value + 1, hours=0), "ward: misread", confirmed=True
+    )
+    ward.records.correct(voided_there.id, count(77, hours=0.5), "ward: digits", confirmed=True)
+    twin_w = ward.patients.add(PatientDetails("N5005", "Lin Mei", date(2027, 2, 1)))
+    ward.records.record(twin_w.id, count(88, hours=4), confirmed=True)
+    # the laptop, the same woman by her MRN
+    lid = _mrn(laptop, "DEMO-01")
+    on_laptop = {(c.record.collected_at, c.record.value): c for c in _counts(laptop, lid)}
+    key = lambda c: (c.record.collected_at, c.record.value)  # noqa: E731
+    laptop.records.record(lid, count(52, hours=1.5), confirmed=True)
+    laptop.records.correct(
+        on_laptop[key(both)].id, count(both.record.value + 2, hours=0), "lap", confirmed=True
+    )
+    laptop.records.void(PlateletCount, on_laptop[key(voided_there)].id, "laptop: wrong woman")
+    laptop.records.void(PlateletCount, on_laptop[key(plain)].id, "laptop: duplicate")
+    twin_l = laptop.patients.add(PatientDetails("n5005", "Lin Mei", date(2027, 2, 1)))
+    laptop.records.record(twin_l.id, count(88, hours=4), confirmed=True)
+    laptop.records.record(lid, count(61, hours=6), confirmed=True)
+    ward.records.record(pid, count(61, hours=6), confirmed=True)
+    return {"pid": pid, "lid": lid}
+
+
+def test_two_sides_that_diverged_end_the_same_with_every_conflict_on_both(
+    ward: Services, laptop: Services
+) -> None:
+    _diverge(ward, laptop)
+    outcome = laptop.sync.sync(ward.db.location.url)
+    assert outcome.sent > 0 and outcome.received > 0
+    assert held(laptop.db) == held(ward.db)
+    kinds = sorted(c.what for c in ward.conflicts.open())
+    assert kinds == sorted(
+        [
+            ConflictKind.CORRECTED_TWICE,
+            ConflictKind.CORRECTED_AND_VOIDED,
+            ConflictKind.REGISTERED_TWICE,
+            ConflictKind.ENTERED_TWICE,
+        ]
+    )
+    assert outcome.new_conflicts == 4 and outcome.open_conflicts == 4
+    assert sorted(c.uid for c in laptop.conflicts.open()) == sorted(
+        c.uid for c in ward.conflicts.open()
+    )
+    # both corrections stand until staff settle; the lower count is what the rules take
+    again = ward.sync.sync(str(laptop.db.location.path))
+    assert (again.sent, again.received, again.new_conflicts) == (0, 0, 0)
+    assert again.open_conflicts == 4
+
+
+def _synced_apart(ward: Services, laptop: Services) -> dict[str, Any]:
+    ids = _diverge(ward, laptop)
+    laptop.sync.sync(ward.db.location.url)
+    return ids
+
+
+def _conflict(services: Services, what: ConflictKind) -> Any:
+    return next(c for c in services.conflicts.open() if c.what is what)
+
+
+def test_a_void_on_one_device_settles_two_corrections_everywhere_at_the_next_sync(
+    ward: Services, laptop: Services
+) -> None:
+    ids = _synced_apart(ward, laptop)
+    twice = _conflict(laptop, ConflictKind.CORRECTED_TWICE)
+    assert len(twice.versions) == 2  # both corrections stand, shown with who entered them
+    # on the laptop, staff keep the ward's correction and void the laptop's own
+    mine = next(
+        c
+        for c in _counts(laptop, ids["lid"])
+        if c.entered_by == "nurse.laptop"
+        and c.supersedes_id is not None
+        and c.record.collected_at == NOW
+    )
+    laptop.records.void(PlateletCount, mine.id, "settled: the ward's reading is right")
+    assert twice.uid not in {c.uid for c in laptop.conflicts.open()}
+    assert twice.uid in {c.uid for c in ward.conflicts.open()}  # the ward has not heard yet
+    outcome = ward.sync.sync(str(laptop.db.location.path))
+    assert outcome.new_conflicts == 0 and outcome.open_conflicts == 3
+    assert twice.uid not in {c.uid for c in ward.conflicts.open()}
+    assert held(laptop.db) == held(ward.db)
+
+
+def test_keep_settles_a_correction_over_a_void_and_it_closes_everywhere(
+    ward: Services, laptop: Services
+) -> None:
+    _synced_apart(ward, laptop)
+    over_void = _conflict(ward, ConflictKind.CORRECTED_AND_VOIDED)
+    with pytest.raises(InvalidEntry):
+        ward.conflicts.keep(over_void.uid, "  ")  # a settlement says why
+    ward.conflicts.keep(over_void.uid, "the ward's correction is right; the void was a slip")
+    laptop.sync.sync(ward.db.location.url)
+    for side in (ward, laptop):
+        assert over_void.uid not in {c.uid for c in side.conflicts.open()}
+    with laptop.db.reading() as session:
+        how = session.execute(text('SELECT how, "user", reason FROM settlements')).all()
+    assert [(h, u) for h, u, _ in how] == [("kept", USER)]
+
+
+def test_two_registrations_of_one_woman_are_linked_into_one(
+    ward: Services, laptop: Services
+) -> None:
+    _synced_apart(ward, laptop)
+    twice = _conflict(laptop, ConflictKind.REGISTERED_TWICE)
+    assert twice.mrn.upper() == "N5005" and len(twice.versions) == 2
+    keep = next(s.patient for s in laptop.patients.summaries() if s.patient.details.mrn == "N5005")
+    laptop.conflicts.link(twice.uid, keep.id, "one woman registered at the clinic and the ward")
+    laptop.sync.sync(ward.db.location.url)
+    for side in (ward, laptop):
+        assert twice.uid not in {c.uid for c in side.conflicts.open()}
+        on_ward = [s.patient for s in side.patients.summaries() if s.patient.details.mrn == "N5005"]
+        assert len(on_ward) == 1  # the other registration is closed, linked into this one
+        assert all(
+            s.patient.archived
+            for s in side.patients.summaries(include_archived=True)
+            if s.patient.details.mrn == "n5005"
+        )
+        # the count entered under both registrations is held once
+        assert [c.record.value for c in _counts(side, on_ward[0].id)] == [88]
+    assert held(laptop.db) == held(ward.db)
+
+
+def test_details_changed_on_two_devices_are_a_conflict_kept_by_one_side_for_both(
+    ward: Services, laptop: Services
+) -> None:
+    pid, lid = _mrn(ward, "DEMO-02"), _mrn(laptop, "DEMO-02")
+    here, there = ward.patients.get(pid), laptop.patients.get(lid)
+    ward.patients.correct(pid, replace(here.details, name="Wang Fang"), "spelling")
+    laptop.patients.correct(lid, replace(there.details, name="Wang Fang B"), "spelling")
+    outcome = laptop.sync.sync(ward.db.location.url)
+    assert outcome.new_conflicts == 1
+    details = _conflict(ward, ConflictKind.DETAILS_TWICE)
+    assert details.uid in {c.uid for c in laptop.conflicts.open()}
+    # each side shows its own until staff say which is right
+    assert ward.patients.get(pid).details.name == "Wang Fang"
+    assert laptop.patients.get(lid).details.name == "Wang Fang B"
+    ward.conflicts.keep(details.uid, "checked against her ID card")
+    ward.sync.sync(str(laptop.db.location.path))
+    assert laptop.patients.get(lid).details.name == "Wang Fang"
+    for side in (ward, laptop):
+        assert details.uid not in {c.uid for c in side.conflicts.open()}
+    # a correction made on one side only simply travels
+    laptop.patients.correct(
+        lid, replace(there.details, name="Wang Fang", weight_kg=73.5), "weighed"
+    )
+    ward.sync.sync(str(laptop.db.location.path))
+    assert ward.patients.get(pid).details.weight_kg == 73.5
+    assert not ward.conflicts.open()
+
+
+def test_device_clocks_hours_apart_change_nothing(
+    ward: Services, laptop_path: Path, laptop: Services
+) -> None:
+    skewed = laptop_at(laptop_path, clock=lambda: NOW - timedelta(hours=9))
+    pid = _mrn(skewed, "DEMO-01")
+    skewed.records.record(pid, count(47, hours=12), confirmed=True)
+    first = skewed.sync.sync(ward.db.location.url)
+    assert (first.received, first.new_conflicts) == (0, 0) and first.sent == 1
+    assert held(skewed.db) == held(ward.db)
+    again = ward.sync.sync(str(laptop_path))
+    assert (again.sent, again.received) == (0, 0)
+    skewed.db.dispose()
+
+
+def test_a_copied_database_becomes_a_device_of_its_own_at_its_first_sync(
+    ward: Services, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.sqlite"
+    if ward.db.location.path is None:
+        ward.sync.sync(str(copy))  # a server is not copied as a file: make the copy by sync
+    else:
+        ward.db.engine.dispose()
+        shutil.copy(ward.db.location.path, copy)
+    copied = laptop_at(copy)
+    if ward.db.location.path is not None:
+        assert copied.device.this().uid == ward.device.this().uid
+    copied.sync.sync(ward.db.location.url)
+    assert copied.device.this().uid != ward.device.this().uid
+    # what each makes from now on is told apart
+    copied.records.record(_mrn(copied, "DEMO-01"), count(49, hours=3), confirmed=True)
+    ward.records.record(_mrn(ward, "DEMO-01"), count(51, hours=3.5), confirmed=True)
+    copied.sync.sync(ward.db.location.url)
+    with ward.db.reading() as session:
+        devices = session.scalars(
+            text("SELECT device FROM platelet_counts WHERE value IN (49, 51)")
+        ).all()
+    assert len(set(devices)) == 2
+    copied.db.dispose()
+
+
+def test_a_database_at_an_older_schema_is_upgraded_first(ward: Services, tmp_path: Path) -> None:
+    older = Database(resolve_location(str(tmp_path / "old.sqlite")))
+    upgrade(older, "0005_ids_that_travel")
+    older.dispose()
+    outcome = ward.sync.sync(str(tmp_path / "old.sqlite"))
+    assert outcome.sent > 0
+    assert list(tmp_path.glob("old.before-upgrade-from-0005_ids_that_travel-*.sqlite"))
+
+
+def test_a_database_newer_than_the_app_is_refused_and_neither_side_changes(
+    ward: Services, tmp_path: Path
+) -> None:
+    newer = tmp_path / "newer.sqlite"
+    ward.sync.sync(str(newer))
+    with sqlite3.connect(newer) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    before = held(ward.db), newer.read_bytes()
+    with pytest.raises(DatabaseTooNew):
+        ward.sync.sync(str(newer))
+    assert (held(ward.db), newer.read_bytes()) == before
+
+
+def test_a_database_cannot_sync_with_itself(ward: Services) -> None:
+    if ward.db.location.path is None:
+        pytest.skip("a server is named by its URL")
+    with pytest.raises(SyncRefused, match="this database itself"):
+        ward.sync.sync(str(ward.db.location.path))
