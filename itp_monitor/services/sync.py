@@ -24,56 +24,31 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, select, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from itp_monitor.domain.vocab import STATUS_ORDER, AuditAction, ConflictKind, RecordStatus
+from itp_monitor.domain.vocab import ConflictKind, RecordStatus
 from itp_monitor.services.conflicts import still_open
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.kinds import KINDS
 from itp_monitor.services.recorder import PATIENT_ENTITY
+from itp_monitor.services.sync_reading import table_of
+from itp_monitor.services.sync_taking import Side, SyncRefused, Taken
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage.bulk import insert_many
 from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import migrate
-from itp_monitor.storage.models import (
-    CLINICAL_TABLES,
-    AuditEntry,
-    ClinicalRow,
-    ConflictRow,
-    Device,
-    Patient,
-    PreferenceRow,
-    ProtocolSettingRow,
-    SettlementRow,
-    SyncRow,
-    new_uid,
-)
+from itp_monitor.storage.models import ConflictRow, Device, Patient, new_uid
 
-CHUNK = 5_000  # uids in one IN (...) list
 CURRENT = RecordStatus.CURRENT.value
-RANK = {status.value: n for n, status in enumerate(STATUS_ORDER)}
 # Made from what a conflict is about, so that every sync that finds it makes the same.
 CONFLICT_NAMESPACE = uuid.UUID("5b0f6d0e-43a2-4c8e-9d43-6b1f2d1c9e01")
 
-ENTITY_TABLES: dict[str, Any] = {
-    **{kind.entity: kind.row for kind in KINDS},
-    PATIENT_ENTITY: Patient,
-    "protocol_setting": ProtocolSettingRow,
-    "device": Device,
-}
-# Tables past whose mark a sync reads only what is new; the others are read whole.
-MARKED: tuple[Any, ...] = (*CLINICAL_TABLES, AuditEntry, ProtocolSettingRow, PreferenceRow)
-PATIENT_FIELDS = ("mrn", "name", "date_of_birth", "edd", "weight_kg", "notes", "archived")
-
-
-class SyncRefused(Exception):
-    """The sync could not run; neither side was changed."""
+__all__ = ["SyncOutcome", "SyncRefused", "SyncService"]
 
 
 @dataclass(frozen=True)
@@ -191,461 +166,6 @@ def _common_marks(a: Side, b: Side) -> tuple[dict[str, int] | None, dict[str, in
     return None, None
 
 
-# --- one side -------------------------------------------------------------
-
-
-@dataclass
-class Outgoing:
-    """What one side holds that the other may lack."""
-
-    devices: list[dict[str, Any]]
-    patients: list[dict[str, Any]]
-    rows: dict[str, list[dict[str, Any]]]  # table name → rows with their references' uids
-    statuses: dict[str, dict[str, str]]  # table name → uid → status
-    audit: list[dict[str, Any]]
-    settings: list[dict[str, Any]]
-    preferences: list[dict[str, Any]]
-    conflicts: list[dict[str, Any]]
-    settlements: list[dict[str, Any]]
-
-
-@dataclass
-class Taken:
-    """What one side took from the other in a sync."""
-
-    copied: int = 0  # patients, record versions, and changes of either (a void, new details)
-    patients: set[str] = field(default_factory=set)  # uids of the patients it touched
-    rows: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # new uids
-    statuses: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    entries: list[dict[str, Any]] = field(default_factory=list)  # audit entries, as taken
-
-
-def _table(model: Any) -> Table:
-    return cast(Table, model.__table__)
-
-
-def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
-def _plain(row: Any, table: Table, leave_out: Iterable[str] = ("id",)) -> dict[str, Any]:
-    skip = set(leave_out)
-    mapping = row._mapping
-    return {c.name: mapping[c.name] for c in table.columns if c.name not in skip}
-
-
-class Side:
-    """One database in a sync, in its open write transaction."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        own = session.scalars(select(Device).where(Device.this_device)).one()
-        self.device, self.device_name = own.uid, own.name
-        # patients whose details were changed here and on the other side (_replay_details)
-        self.details_apart: list[tuple[str, list[str]]] = []
-
-    # --- what was synced before
-
-    def syncs_with(self, device: str) -> list[tuple[str, dict[str, int]]]:
-        rows = self.session.execute(
-            select(SyncRow.uid, SyncRow.marks).where(SyncRow.partner == device).order_by(SyncRow.id)
-        )
-        return [(uid, marks) for uid, marks in rows]
-
-    def record_sync(
-        self,
-        uid: str,
-        at_utc: datetime,
-        user: str,
-        other: Side,
-        *,
-        sent: int,
-        received: int,
-        new_conflicts: int,
-    ) -> None:
-        """Keeps the sync, with the marks past which the next one with `other` reads."""
-        marks = {
-            _table(model).name: self.session.scalar(select(func.max(model.id))) or 0
-            for model in MARKED
-        }
-        self.session.add(
-            SyncRow(
-                uid=uid,
-                at_utc=at_utc,
-                user=user,
-                partner=other.device,
-                partner_location=other.device_name,
-                marks=marks,
-                sent=sent,
-                received=received,
-                new_conflicts=new_conflicts,
-            )
-        )
-        self.session.flush()
-
-    # --- reading what to send
-
-    def outgoing(self, marks: Mapping[str, int] | None) -> Outgoing:
-        def past(model: Any) -> Any:
-            return model.id > (marks or {}).get(_table(model).name, 0)
-
-        audit = self._audit(past(AuditEntry))
-        return Outgoing(
-            devices=self._simple(Device, true()),
-            patients=self._simple(Patient, true()),
-            rows={
-                _table(model).name: self._versions(model, past(model)) for model in CLINICAL_TABLES
-            },
-            statuses=self._changed_statuses(audit) if marks is not None else {},
-            audit=audit,
-            settings=self._simple(ProtocolSettingRow, past(ProtocolSettingRow)),
-            preferences=self._simple(PreferenceRow, past(PreferenceRow)),
-            conflicts=self._conflicts(),
-            settlements=self._simple(SettlementRow, true()),
-        )
-
-    def _simple(self, model: Any, where: Any) -> list[dict[str, Any]]:
-        table = _table(model)
-        return [_plain(r, table) for r in self.session.execute(select(table).where(where))]
-
-    def _versions(self, model: type[ClinicalRow], where: Any) -> list[dict[str, Any]]:
-        table = _table(model)
-        patient = _table(Patient)
-        older = table.alias("older")
-        query = (
-            select(table, patient.c.uid.label("patient_uid"), older.c.uid.label("supersedes_uid"))
-            .join(patient, patient.c.id == table.c.patient_id)
-            .outerjoin(older, older.c.id == table.c.supersedes_id)
-            .where(where)
-            .order_by(table.c.id)
-        )
-        leave_out = ("id", "patient_id", "supersedes_id")
-        return [
-            {
-                **_plain(r, table, leave_out),
-                "patient_uid": r.patient_uid,
-                "supersedes_uid": r.supersedes_uid,
-            }
-            for r in self.session.execute(query)
-        ]
-
-    def _audit(self, where: Any) -> list[dict[str, Any]]:
-        table = _table(AuditEntry)
-        patient = _table(Patient)
-        query = (
-            select(table, patient.c.uid.label("patient_uid"))
-            .outerjoin(patient, patient.c.id == table.c.patient_id)
-            .where(where)
-            .order_by(table.c.id)
-        )
-        entries = [
-            {
-                **_plain(r, table, ("id", "patient_id", "record_id", "original_id")),
-                "patient_uid": r.patient_uid,
-                "original_id": r.original_id,
-            }
-            for r in self.session.execute(query)
-        ]
-        # the original a correction replaced, by its uid
-        wanted: dict[str, set[int]] = defaultdict(set)
-        for entry in entries:
-            if entry["original_id"] is not None and entry["entity"] in ENTITY_TABLES:
-                wanted[entry["entity"]].add(entry["original_id"])
-        uids: dict[tuple[str, int], str] = {}
-        for entity, ids in wanted.items():
-            uids.update(
-                ((entity, i), u) for i, u in self._uids_of(ENTITY_TABLES[entity], sorted(ids))
-            )
-        for entry in entries:
-            original = entry.pop("original_id")
-            entry["original_uid"] = uids.get((entry["entity"], original))
-        return entries
-
-    def _uids_of(self, model: Any, ids: Sequence[int]) -> list[tuple[int, str]]:
-        found: list[tuple[int, str]] = []
-        for chunk in _chunks(ids):
-            found += [
-                (i, u)
-                for i, u in self.session.execute(
-                    select(model.id, model.uid).where(model.id.in_(chunk))
-                )
-            ]
-        return found
-
-    def _ids_of(self, model: Any, uids: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for chunk in _chunks(uids):
-            found.update(
-                (u, i)
-                for u, i in self.session.execute(
-                    select(model.uid, model.id).where(model.uid.in_(chunk))
-                )
-            )
-        return found
-
-    def _changed_statuses(self, audit: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-        """The statuses of the versions that audit entries past the mark corrected or
-        voided: older versions, whose rows are not past the mark themselves."""
-        named: dict[str, set[str]] = defaultdict(set)
-        for entry in audit:
-            if entry["action"] in (AuditAction.CORRECT, AuditAction.VOID):
-                model = ENTITY_TABLES.get(entry["entity"])
-                if model is not None and model in CLINICAL_TABLES:
-                    named[entry["entity"]].update(
-                        u for u in (entry["record_uid"], entry["original_uid"]) if u
-                    )
-        statuses: dict[str, dict[str, str]] = {}
-        for entity, uids in named.items():
-            model = ENTITY_TABLES[entity]
-            found: dict[str, str] = {}
-            for chunk in _chunks(sorted(uids)):
-                found.update(
-                    self.session.execute(
-                        select(model.uid, model.status).where(model.uid.in_(chunk))
-                    ).all()
-                )
-            statuses[_table(model).name] = found
-        return statuses
-
-    def _conflicts(self) -> list[dict[str, Any]]:
-        table = _table(ConflictRow)
-        patient = _table(Patient)
-        query = select(table, patient.c.uid.label("patient_uid")).join(
-            patient, patient.c.id == table.c.patient_id
-        )
-        return [
-            {**_plain(r, table, ("id", "patient_id")), "patient_uid": r.patient_uid}
-            for r in self.session.execute(query)
-        ]
-
-    # --- taking what the other sent
-
-    def take(self, incoming: Outgoing) -> Taken:
-        taken = Taken()
-        self._take_devices(incoming.devices)
-        patient_ids, new_patients = self._take_patients(incoming.patients, taken)
-        for model in CLINICAL_TABLES:
-            table = _table(model).name
-            self._take_versions(model, incoming.rows.get(table, []), patient_ids, taken)
-            self._move_forward(model, incoming.statuses.get(table, {}), taken)
-            # in a full comparison, the statuses come with the rows
-            self._move_forward(
-                model, {r["uid"]: r["status"] for r in incoming.rows.get(table, [])}, taken
-            )
-        self._insert_missing(ProtocolSettingRow, incoming.settings)
-        self._insert_missing(PreferenceRow, incoming.preferences)
-        self._take_audit(incoming.audit, patient_ids, taken)
-        self._insert_missing(SettlementRow, incoming.settlements)
-        self._replay_details(taken, new_patients, incoming.settlements)
-        self._take_conflicts(incoming.conflicts, patient_ids)
-        return taken
-
-    def _take_devices(self, devices: list[dict[str, Any]]) -> None:
-        known = {d.uid: d for d in self.session.scalars(select(Device))}
-        for device in devices:
-            mine = known.get(device["uid"])
-            if mine is None:
-                self.session.add(Device(**{**device, "this_device": False}))
-            elif device["this_device"] and not mine.this_device and mine.name != device["name"]:
-                mine.name = device["name"]  # a device's own name wins
-        self.session.flush()
-
-    def _take_patients(
-        self, patients: list[dict[str, Any]], taken: Taken
-    ) -> tuple[dict[str, int], set[str]]:
-        ids = dict(self.session.execute(select(Patient.uid, Patient.id)).all())
-        missing = [p for p in patients if p["uid"] not in ids]
-        if missing:
-            new = insert_many(self.session, _table(Patient), missing)
-            ids.update(zip((p["uid"] for p in missing), new, strict=True))
-            taken.copied += len(missing)
-            taken.patients.update(p["uid"] for p in missing)
-        return ids, {p["uid"] for p in missing}
-
-    def _take_versions(
-        self,
-        model: type[ClinicalRow],
-        rows: list[dict[str, Any]],
-        patient_ids: Mapping[str, int],
-        taken: Taken,
-    ) -> None:
-        if not rows:
-            return
-        have = self._ids_of(model, [r["uid"] for r in rows])
-        pending = [r for r in rows if r["uid"] not in have]
-        older = self._ids_of(
-            model, sorted({r["supersedes_uid"] for r in pending if r["supersedes_uid"]})
-        )
-        table = _table(model)
-        while pending:
-            # a version goes in once the one it corrected is here: in the order they were made
-            ready = [
-                r for r in pending if r["supersedes_uid"] is None or r["supersedes_uid"] in older
-            ]
-            if not ready:
-                raise SyncRefused(
-                    f"{table.name}: {len(pending)} versions correct records the other side "
-                    "does not hold; its database is damaged (run check on it)"
-                )
-            waiting = [
-                r
-                for r in pending
-                if not (r["supersedes_uid"] is None or r["supersedes_uid"] in older)
-            ]
-            values = [
-                {
-                    **{k: v for k, v in r.items() if k not in ("patient_uid", "supersedes_uid")},
-                    "patient_id": patient_ids[r["patient_uid"]],
-                    "supersedes_id": older[r["supersedes_uid"]] if r["supersedes_uid"] else None,
-                }
-                for r in ready
-            ]
-            new_ids = insert_many(self.session, table, values)
-            older.update(zip((r["uid"] for r in ready), new_ids, strict=True))
-            taken.copied += len(ready)
-            taken.rows[table.name].update(r["uid"] for r in ready)
-            taken.patients.update(r["patient_uid"] for r in ready)
-            pending = waiting
-
-    def _move_forward(self, model: Any, statuses: Mapping[str, str], taken: Taken) -> None:
-        """Each named version takes the other side's status when it is further on."""
-        if not statuses:
-            return
-        table = _table(model)
-        here: dict[str, tuple[str, int]] = {}
-        for chunk in _chunks(sorted(statuses)):
-            for uid, status, patient_id in self.session.execute(
-                select(model.uid, model.status, model.patient_id).where(model.uid.in_(chunk))
-            ):
-                here[uid] = (status, patient_id)
-        patients = dict(self.session.execute(select(Patient.id, Patient.uid)).all())
-        for uid, status in statuses.items():
-            found = here.get(uid)
-            if found is None or RANK[status] <= RANK[found[0]]:
-                continue
-            self.session.execute(update(table).where(table.c.uid == uid).values(status=status))
-            taken.statuses[table.name].add(uid)
-            taken.copied += 1
-            taken.patients.add(patients[found[1]])
-
-    def _insert_missing(self, model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if not rows:
-            return []
-        have = self._ids_of(model, [r["uid"] for r in rows])
-        missing = [r for r in rows if r["uid"] not in have]
-        insert_many(self.session, _table(model), missing)
-        return missing
-
-    def _take_audit(
-        self, entries: list[dict[str, Any]], patient_ids: Mapping[str, int], taken: Taken
-    ) -> None:
-        if not entries:
-            return
-        have = self._ids_of(AuditEntry, [e["uid"] for e in entries])
-        missing = [e for e in entries if e["uid"] not in have]
-        if not missing:
-            return
-        named: dict[str, set[str]] = defaultdict(set)
-        for entry in missing:
-            if entry["entity"] in ENTITY_TABLES:
-                named[entry["entity"]].update(
-                    u for u in (entry["record_uid"], entry["original_uid"]) if u
-                )
-        ids = {
-            (entity, u): i
-            for entity, uids in named.items()
-            for u, i in self._ids_of(ENTITY_TABLES[entity], sorted(uids)).items()
-        }
-        values = []
-        for entry in missing:
-            entity = entry["entity"]
-            values.append(
-                {
-                    **{k: v for k, v in entry.items() if k not in ("patient_uid", "original_uid")},
-                    "patient_id": patient_ids.get(entry["patient_uid"])
-                    if entry["patient_uid"]
-                    else None,
-                    "record_id": ids.get((entity, entry["record_uid"])),
-                    "original_id": ids.get((entity, entry["original_uid"])),
-                }
-            )
-        insert_many(self.session, _table(AuditEntry), values)
-        taken.entries = missing
-
-    def _replay_details(
-        self, taken: Taken, new_patients: set[str], settlements: list[dict[str, Any]]
-    ) -> None:
-        """A patient's details changed on the other side change here, in the order they
-        were made there, each only from the details it was made from. Details changed
-        here too are kept, and the two changes become a conflict; a change that settled
-        such a conflict (named by a settlement) is applied over whatever stands here."""
-        settling = {s["audit_uid"] for s in settlements if s["audit_uid"]}
-        for entry in taken.entries:
-            if entry["entity"] != PATIENT_ENTITY or entry["action"] == AuditAction.CREATE:
-                continue
-            if entry["patient_uid"] in new_patients or entry["after"] is None:
-                continue  # a patient new here arrived as she stands
-            row = self.session.scalars(
-                select(Patient).where(Patient.uid == entry["patient_uid"])
-            ).one()
-            now = _details(row)
-            after = {k: v for k, v in entry["after"].items() if k in now}
-            before = {k: v for k, v in (entry["before"] or {}).items() if k in now}
-            if all(now[k] == v for k, v in after.items()):
-                continue
-            if entry["uid"] in settling or all(now[k] == v for k, v in before.items()):
-                for key, value in after.items():
-                    setattr(row, key, _as_column(key, value))
-                if "linked_into" in entry["after"]:
-                    row.linked_into = entry["after"]["linked_into"]
-                self.session.flush()
-                taken.patients.add(row.uid)
-                taken.copied += 1
-                continue
-            latest = self.session.scalar(
-                select(AuditEntry.uid)
-                .where(
-                    AuditEntry.patient_id == row.id,
-                    AuditEntry.entity == PATIENT_ENTITY,
-                    AuditEntry.action != AuditAction.CREATE.value,
-                    AuditEntry.uid.not_in([e["uid"] for e in taken.entries]),
-                )
-                .order_by(AuditEntry.id.desc())
-                .limit(1)
-            )
-            self.details_apart.append((row.uid, sorted(u for u in (latest, entry["uid"]) if u)))
-            taken.patients.add(row.uid)
-
-    def _take_conflicts(
-        self, conflicts: list[dict[str, Any]], patient_ids: Mapping[str, int]
-    ) -> None:
-        if not conflicts:
-            return
-        have = self._ids_of(ConflictRow, [c["uid"] for c in conflicts])
-        missing = [
-            {
-                **{k: v for k, v in c.items() if k != "patient_uid"},
-                "patient_id": patient_ids[c["patient_uid"]],
-            }
-            for c in conflicts
-            if c["uid"] not in have
-        ]
-        insert_many(self.session, _table(ConflictRow), missing)
-
-
-def _details(row: Patient) -> dict[str, Any]:
-    """A patient's details as audit entries hold them (dates as ISO text)."""
-    values = {k: getattr(row, k) for k in PATIENT_FIELDS}
-    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in values.items()}
-
-
-def _as_column(key: str, value: Any) -> Any:
-    if key in ("date_of_birth", "edd") and isinstance(value, str):
-        return datetime.fromisoformat(value).date()
-    return value
-
-
 # --- conflicts --------------------------------------------------------------
 
 
@@ -680,7 +200,7 @@ def find_conflicts(side: Side, took: Taken, other_took: Taken) -> list[Found]:
     touched_ids = [patients[u][0] for u in touched if u in patients]
     for kind in KINDS:
         model = kind.row
-        table = _table(model)
+        table = table_of(model)
         rows = session.execute(
             select(
                 model.id,
@@ -696,7 +216,7 @@ def find_conflicts(side: Side, took: Taken, other_took: Taken) -> list[Found]:
         for r in rows:
             if r.supersedes_id is not None:
                 successors[r.supersedes_id].append(r)
-        rival = set()  # corrections of one version on two devices: one conflict, not two
+        rival: set[str] = set()  # corrections of one version on two devices: one conflict, not two
         for original, versions in successors.items():
             o = by_id[original]
             if len(versions) > 1:
@@ -771,6 +291,6 @@ def _add_conflicts(a: Side, b: Side, found: list[Found], now_utc: datetime) -> i
             for f in unique.values()
             if f.uid not in have
         ]
-        insert_many(side.session, _table(ConflictRow), rows)
+        insert_many(side.session, table_of(ConflictRow), rows)
     new = len(set(unique) - had_any)
     return new

@@ -1,0 +1,287 @@
+"""Sync, one side: taking what the other side sent, in its transaction.
+
+See services/sync.py for the whole. What this side lacks goes in with its original
+device, user and times, its references turned from uids into this database's ids; a
+version goes in after the one it corrected. A status moves only forward. A woman's
+details move by replaying the audit entries of their changes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from itp_monitor.domain.vocab import STATUS_ORDER, AuditAction
+from itp_monitor.services.recorder import PATIENT_ENTITY
+from itp_monitor.services.sync_reading import ENTITY_TABLES, Outgoing, Reader, chunks, table_of
+from itp_monitor.storage.bulk import insert_many
+from itp_monitor.storage.models import (
+    CLINICAL_TABLES,
+    AuditEntry,
+    ClinicalRow,
+    ConflictRow,
+    Device,
+    Patient,
+    PreferenceRow,
+    ProtocolSettingRow,
+    SettlementRow,
+)
+
+RANK = {status.value: n for n, status in enumerate(STATUS_ORDER)}
+PATIENT_FIELDS = ("mrn", "name", "date_of_birth", "edd", "weight_kg", "notes", "archived")
+
+
+class SyncRefused(Exception):
+    """The sync could not run; neither side was changed."""
+
+
+@dataclass
+class Taken:
+    """What one side took from the other in a sync."""
+
+    copied: int = 0  # patients, record versions, and changes of either (a void, new details)
+    patients: set[str] = field(default_factory=set)  # uids of the patients it touched
+    rows: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # new uids
+    statuses: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    entries: list[dict[str, Any]] = field(default_factory=list)  # audit entries, as taken
+
+
+class Side(Reader):
+    """One database in a sync, in its open write transaction: what it takes."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        # patients whose details were changed here and on the other side (_replay_details)
+        self.details_apart: list[tuple[str, list[str]]] = []
+
+    # --- taking what the other sent
+
+    def take(self, incoming: Outgoing) -> Taken:
+        taken = Taken()
+        self._take_devices(incoming.devices)
+        patient_ids, new_patients = self._take_patients(incoming.patients, taken)
+        for model in CLINICAL_TABLES:
+            table = table_of(model).name
+            self._take_versions(model, incoming.rows.get(table, []), patient_ids, taken)
+            self._move_forward(model, incoming.statuses.get(table, {}), taken)
+            # in a full comparison, the statuses come with the rows
+            self._move_forward(
+                model, {r["uid"]: r["status"] for r in incoming.rows.get(table, [])}, taken
+            )
+        self._insert_missing(ProtocolSettingRow, incoming.settings)
+        self._insert_missing(PreferenceRow, incoming.preferences)
+        self._take_audit(incoming.audit, patient_ids, taken)
+        self._insert_missing(SettlementRow, incoming.settlements)
+        self._replay_details(taken, new_patients, incoming.settlements)
+        self._take_conflicts(incoming.conflicts, patient_ids)
+        return taken
+
+    def _take_devices(self, devices: list[dict[str, Any]]) -> None:
+        known = {d.uid: d for d in self.session.scalars(select(Device))}
+        for device in devices:
+            mine = known.get(device["uid"])
+            if mine is None:
+                self.session.add(Device(**{**device, "this_device": False}))
+            elif device["this_device"] and not mine.this_device and mine.name != device["name"]:
+                mine.name = device["name"]  # a device's own name wins
+        self.session.flush()
+
+    def _take_patients(
+        self, patients: list[dict[str, Any]], taken: Taken
+    ) -> tuple[dict[str, int], set[str]]:
+        ids = dict(self.session.execute(select(Patient.uid, Patient.id)).all())
+        missing = [p for p in patients if p["uid"] not in ids]
+        if missing:
+            new = insert_many(self.session, table_of(Patient), missing)
+            ids.update(zip((p["uid"] for p in missing), new, strict=True))
+            taken.copied += len(missing)
+            taken.patients.update(p["uid"] for p in missing)
+        return ids, {p["uid"] for p in missing}
+
+    def _take_versions(
+        self,
+        model: type[ClinicalRow],
+        rows: list[dict[str, Any]],
+        patient_ids: Mapping[str, int],
+        taken: Taken,
+    ) -> None:
+        if not rows:
+            return
+        have = self._ids_of(model, [r["uid"] for r in rows])
+        pending = [r for r in rows if r["uid"] not in have]
+        older = self._ids_of(
+            model, sorted({r["supersedes_uid"] for r in pending if r["supersedes_uid"]})
+        )
+        table = table_of(model)
+        while pending:
+            # a version goes in once the one it corrected is here: in the order they were made
+            ready = [
+                r for r in pending if r["supersedes_uid"] is None or r["supersedes_uid"] in older
+            ]
+            if not ready:
+                raise SyncRefused(
+                    f"{table.name}: {len(pending)} versions correct records the other side "
+                    "does not hold; its database is damaged (run check on it)"
+                )
+            waiting = [
+                r
+                for r in pending
+                if not (r["supersedes_uid"] is None or r["supersedes_uid"] in older)
+            ]
+            values = [
+                {
+                    **{k: v for k, v in r.items() if k not in ("patient_uid", "supersedes_uid")},
+                    "patient_id": patient_ids[r["patient_uid"]],
+                    "supersedes_id": older[r["supersedes_uid"]] if r["supersedes_uid"] else None,
+                }
+                for r in ready
+            ]
+            new_ids = insert_many(self.session, table, values)
+            older.update(zip((r["uid"] for r in ready), new_ids, strict=True))
+            taken.copied += len(ready)
+            taken.rows[table.name].update(r["uid"] for r in ready)
+            taken.patients.update(r["patient_uid"] for r in ready)
+            pending = waiting
+
+    def _move_forward(self, model: Any, statuses: Mapping[str, str], taken: Taken) -> None:
+        """Each named version takes the other side's status when it is further on."""
+        if not statuses:
+            return
+        table = table_of(model)
+        here: dict[str, tuple[str, int]] = {}
+        for chunk in chunks(sorted(statuses)):
+            for uid, status, patient_id in self.session.execute(
+                select(model.uid, model.status, model.patient_id).where(model.uid.in_(chunk))
+            ):
+                here[uid] = (status, patient_id)
+        patients = dict(self.session.execute(select(Patient.id, Patient.uid)).all())
+        for uid, status in statuses.items():
+            found = here.get(uid)
+            if found is None or RANK[status] <= RANK[found[0]]:
+                continue
+            self.session.execute(update(table).where(table.c.uid == uid).values(status=status))
+            taken.statuses[table.name].add(uid)
+            taken.copied += 1
+            taken.patients.add(patients[found[1]])
+
+    def _insert_missing(self, model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not rows:
+            return []
+        have = self._ids_of(model, [r["uid"] for r in rows])
+        missing = [r for r in rows if r["uid"] not in have]
+        insert_many(self.session, table_of(model), missing)
+        return missing
+
+    def _take_audit(
+        self, entries: list[dict[str, Any]], patient_ids: Mapping[str, int], taken: Taken
+    ) -> None:
+        if not entries:
+            return
+        have = self._ids_of(AuditEntry, [e["uid"] for e in entries])
+        missing = [e for e in entries if e["uid"] not in have]
+        if not missing:
+            return
+        named: dict[str, set[str]] = defaultdict(set)
+        for entry in missing:
+            if entry["entity"] in ENTITY_TABLES:
+                named[entry["entity"]].update(
+                    u for u in (entry["record_uid"], entry["original_uid"]) if u
+                )
+        ids = {
+            (entity, u): i
+            for entity, uids in named.items()
+            for u, i in self._ids_of(ENTITY_TABLES[entity], sorted(uids)).items()
+        }
+        values = []
+        for entry in missing:
+            entity = entry["entity"]
+            values.append(
+                {
+                    **{k: v for k, v in entry.items() if k not in ("patient_uid", "original_uid")},
+                    "patient_id": patient_ids.get(entry["patient_uid"])
+                    if entry["patient_uid"]
+                    else None,
+                    "record_id": ids.get((entity, entry["record_uid"])),
+                    "original_id": ids.get((entity, entry["original_uid"])),
+                }
+            )
+        insert_many(self.session, table_of(AuditEntry), values)
+        taken.entries = missing
+
+    def _replay_details(
+        self, taken: Taken, new_patients: set[str], settlements: list[dict[str, Any]]
+    ) -> None:
+        """A patient's details changed on the other side change here, in the order they
+        were made there, each only from the details it was made from. Details changed
+        here too are kept, and the two changes become a conflict; a change that settled
+        such a conflict (named by a settlement) is applied over whatever stands here."""
+        settling = {s["audit_uid"] for s in settlements if s["audit_uid"]}
+        for entry in taken.entries:
+            if entry["entity"] != PATIENT_ENTITY or entry["action"] == AuditAction.CREATE:
+                continue
+            if entry["patient_uid"] in new_patients or entry["after"] is None:
+                continue  # a patient new here arrived as she stands
+            row = self.session.scalars(
+                select(Patient).where(Patient.uid == entry["patient_uid"])
+            ).one()
+            now = _details(row)
+            after = {k: v for k, v in entry["after"].items() if k in now}
+            before = {k: v for k, v in (entry["before"] or {}).items() if k in now}
+            if all(now[k] == v for k, v in after.items()):
+                continue
+            if entry["uid"] in settling or all(now[k] == v for k, v in before.items()):
+                for key, value in after.items():
+                    setattr(row, key, _as_column(key, value))
+                if "linked_into" in entry["after"]:
+                    row.linked_into = entry["after"]["linked_into"]
+                self.session.flush()
+                taken.patients.add(row.uid)
+                taken.copied += 1
+                continue
+            latest = self.session.scalar(
+                select(AuditEntry.uid)
+                .where(
+                    AuditEntry.patient_id == row.id,
+                    AuditEntry.entity == PATIENT_ENTITY,
+                    AuditEntry.action != AuditAction.CREATE.value,
+                    AuditEntry.uid.not_in([e["uid"] for e in taken.entries]),
+                )
+                .order_by(AuditEntry.id.desc())
+                .limit(1)
+            )
+            self.details_apart.append((row.uid, sorted(u for u in (latest, entry["uid"]) if u)))
+            taken.patients.add(row.uid)
+
+    def _take_conflicts(
+        self, conflicts: list[dict[str, Any]], patient_ids: Mapping[str, int]
+    ) -> None:
+        if not conflicts:
+            return
+        have = self._ids_of(ConflictRow, [c["uid"] for c in conflicts])
+        missing = [
+            {
+                **{k: v for k, v in c.items() if k != "patient_uid"},
+                "patient_id": patient_ids[c["patient_uid"]],
+            }
+            for c in conflicts
+            if c["uid"] not in have
+        ]
+        insert_many(self.session, table_of(ConflictRow), missing)
+
+
+def _details(row: Patient) -> dict[str, Any]:
+    """A patient's details as audit entries hold them (dates as ISO text)."""
+    values = {k: getattr(row, k) for k in PATIENT_FIELDS}
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in values.items()}
+
+
+def _as_column(key: str, value: Any) -> Any:
+    if key in ("date_of_birth", "edd") and isinstance(value, str):
+        return datetime.fromisoformat(value).date()
+    return value
