@@ -36,6 +36,7 @@ from itp_monitor.storage.migrate import SchemaError
 from itp_monitor.storage.sqlite import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_DEFAULT_MS
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+NOTHING_CHANGED = "Nothing was changed."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -303,13 +304,9 @@ def _device(services: Services, args: argparse.Namespace) -> int:
 
 
 def _sync(services: Services, args: argparse.Namespace) -> int:
-    def progress(step: str) -> None:
-        if not args.json:
-            print(f"{step}…", file=sys.stderr)
-
     command = "itp-monitor sync"
     try:
-        outcome = services.sync.sync(args.other, progress)
+        outcome = services.sync.sync(args.other)
     except SyncRefused as e:
         print(f"{command}: {e}; nothing was changed on either side", file=sys.stderr)
         return EXIT_REFUSED
@@ -317,7 +314,12 @@ def _sync(services: Services, args: argparse.Namespace) -> int:
         problem = open_problem(args.other, e)
         if problem is None:
             raise
-        print(f"{command}: {problem.line()}; nothing was changed on either side", file=sys.stderr)
+        line = problem.line()
+        if NOTHING_CHANGED in line:  # a schema's refusal says so itself
+            line = line.replace(NOTHING_CHANGED, f"{NOTHING_CHANGED[:-1]} on either side.")
+        else:
+            line = f"{line}; nothing was changed on either side"
+        print(f"{command}: {line}", file=sys.stderr)
         return EXIT_REFUSED
     if args.json:
         print(json.dumps(outcome.as_json()))

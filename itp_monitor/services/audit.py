@@ -103,8 +103,11 @@ def as_record(entry: AuditEntry) -> AuditRecord:
 
 
 def history(session: Session, patient_id: int) -> list[AuditRecord]:
-    """Every audit entry about a patient and her records, oldest first."""
+    """Every audit entry about a patient and her records, oldest first: by when each change
+    was made, since a sync adds another device's entries after this one's."""
     rows = session.scalars(
-        select(AuditEntry).where(AuditEntry.patient_id == patient_id).order_by(AuditEntry.id)
+        select(AuditEntry)
+        .where(AuditEntry.patient_id == patient_id)
+        .order_by(AuditEntry.at_utc, AuditEntry.id)
     )
     return [as_record(row) for row in rows]

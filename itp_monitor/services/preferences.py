@@ -23,8 +23,11 @@ IGNORED = ""  # a column mapped to nothing: not read, even if its name is known
 
 
 def preference(session: Session, key: str, default: Any = None) -> Any:
+    # the latest by when it was set, as for the protocol's settings (protocol_store.py)
     row = session.scalar(
-        select(PreferenceRow).where(PreferenceRow.key == key).order_by(PreferenceRow.id.desc())
+        select(PreferenceRow)
+        .where(PreferenceRow.key == key)
+        .order_by(PreferenceRow.set_at_utc.desc(), PreferenceRow.id.desc())
     )
     return row.value if row is not None else default
 

@@ -44,7 +44,11 @@ class SettingState:
 
 
 def _latest_rows(session: Session, at_utc: datetime | None) -> dict[str, ProtocolSettingRow]:
-    query = select(ProtocolSettingRow).order_by(ProtocolSettingRow.id)
+    # The latest change wins, by when it was made: the same on every device a sync brought
+    # the changes to (ids differ between databases; they break ties within one).
+    query = select(ProtocolSettingRow).order_by(
+        ProtocolSettingRow.set_at_utc, ProtocolSettingRow.id
+    )
     if at_utc is not None:
         query = query.where(ProtocolSettingRow.set_at_utc <= at_utc)
     return {row.key: row for row in session.scalars(query)}  # later rows win
