@@ -7,12 +7,13 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import NOW, USER, count
+from holdings import held
 from postgres import on_both_databases
 from sqlalchemy import text
 
@@ -25,51 +26,6 @@ from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import DatabaseTooNew, upgrade
 
 pytestmark = on_both_databases
-
-TABLES = (
-    "patients",
-    "platelet_counts",
-    "injections",
-    "bleeding_assessments",
-    "treatments",
-    "deliveries",
-    "neonatal_counts",
-    "adverse_events",
-    "protocol_settings",
-    "preferences",
-    "audit_entries",
-    "conflicts",
-    "settlements",
-)
-# what each table's rows must agree on everywhere (integer ids differ between databases)
-COLUMNS = {
-    "patients": "uid, device, mrn, name, edd, archived, linked_into, created_by",
-    "audit_entries": 'uid, device, at_utc, "user", action, entity, record_uid, reason',
-    "conflicts": "uid, entity, what",
-    "settlements": 'uid, device, conflict_uid, how, "user"',
-    "protocol_settings": "uid, device, key, value, set_by",
-    "preferences": "uid, device, key, set_by",
-}
-
-
-def held(db: Database) -> dict[str, set[tuple[Any, ...]]]:
-    """Everything a database holds, as other databases must hold it too."""
-    found: dict[str, set[tuple[Any, ...]]] = {}
-    with db.reading() as session:
-        for table in TABLES:
-            columns = COLUMNS.get(table, "uid, device, status, entered_by, entered_at_utc")
-            rows = session.execute(text(f"SELECT {columns} FROM {table}"))
-            found[table] = {tuple(_as_text(v) for v in row) for row in rows}
-    return found
-
-
-def _as_text(value: Any) -> str:
-    """A value as SQLite stores it, so that a PostgreSQL side compares with an SQLite one."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, bool):
-        return str(int(value))
-    return str(value)
 
 
 @pytest.fixture
