@@ -82,7 +82,8 @@ class SyncService(ServiceBase):
         URL) to the same records. Raises SyncRefused, SchemaError or StorageFailure when
         it cannot; then neither side was changed."""
         location = resolve_location(other)
-        if location.path is not None and location.path == self.db.location.path:
+        same_file = location.path is not None and location.path == self.db.location.path
+        if same_file or location.url == self.db.location.url:
             raise SyncRefused(f"{location.name()} is this database itself")
         progress(f"Opening {location.name()}")
         partner = Database(location)
@@ -109,7 +110,8 @@ class SyncService(ServiceBase):
             got_b = b.take(out_a)
             got_a = a.take(out_b)
             progress("Looking for conflicts")
-            found = find_conflicts(a, got_a, got_b) + find_conflicts(b, got_b, got_a)
+            # both sides now hold the same: what one finds, the other would
+            found = find_conflicts(a, got_a, got_b, a.details_apart + b.details_apart)
             new = _add_conflicts(a, b, found, now_utc)
             sync_uid = new_uid()
             sent, received = got_b.copied, got_a.copied
@@ -182,9 +184,12 @@ class Found:
         return str(uuid.uuid5(CONFLICT_NAMESPACE, key))
 
 
-def find_conflicts(side: Side, took: Taken, other_took: Taken) -> list[Found]:
+def find_conflicts(
+    side: Side, took: Taken, other_took: Taken, details_apart: list[tuple[str, list[str]]]
+) -> list[Found]:
     """What the two sides did apart, as it stands on `side` after it took `took` and the
-    other side `other_took`: the same on both, so each conflict is found by both."""
+    other side `other_took`: both then hold the same, so one side is looked at, with the
+    women whose details both sides changed, found by each side's replay."""
     session = side.session
     found: list[Found] = []
     touched = took.patients | other_took.patients
@@ -263,7 +268,7 @@ def find_conflicts(side: Side, took: Taken, other_took: Taken) -> list[Found]:
         if len(registrations) > 1 and set(registrations) & touched:
             ordered = tuple(sorted(registrations))
             found.append(Found(ordered[0], PATIENT_ENTITY, ConflictKind.REGISTERED_TWICE, ordered))
-    for patient_uid, entries in side.details_apart:
+    for patient_uid, entries in details_apart:
         found.append(Found(patient_uid, PATIENT_ENTITY, ConflictKind.DETAILS_TWICE, tuple(entries)))
     return found
 
