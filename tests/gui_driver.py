@@ -27,16 +27,20 @@ def open_window(
 
 
 @contextmanager
-def answering(handler: Callable[[QDialog], None]) -> Iterator[list[BaseException]]:
+def answering(
+    handler: Callable[[QDialog], None], of: type[QDialog] = QDialog
+) -> Iterator[list[BaseException]]:
     """Runs `handler` on the next modal dialog once it is open; closes it if the handler did not.
 
-    Failures inside the handler are collected and raised after the dialog is gone.
+    `of`: the kind of dialog to wait for, when another opens first (one dialog asked
+    after another: each handler waits for its own). Failures inside the handler are
+    collected and raised after the dialog is gone.
     """
     failures: list[BaseException] = []
 
     def run() -> None:
         dialog = QApplication.activeModalWidget()
-        if dialog is None:
+        if dialog is None or not isinstance(dialog, of):
             QTimer.singleShot(10, run)
             return
         assert isinstance(dialog, QDialog)

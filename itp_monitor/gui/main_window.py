@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -19,7 +18,8 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
-from itp_monitor import __version__
+from itp_monitor.gui.dialogs.conflicts import show_conflicts
+from itp_monitor.gui.dialogs.sync import synchronise
 from itp_monitor.gui.forms.saving import OPENED_READ_ONLY
 from itp_monitor.gui.hub import Hub
 from itp_monitor.gui.panels.ward_board import WardBoard
@@ -138,10 +138,13 @@ class MainWindow(QMainWindow):
         self._action(file, "&Export a record file…", r.export_records, "Ctrl+E")
         self._action(file, "Import &laboratory results…", self.import_labs, "Ctrl+L", writes=True)
         file.addSeparator()
+        self._action(file, "&Synchronise…", partial(synchronise, self), "Ctrl+Shift+Y", writes=True)
+        file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q")  # StandardKey.Quit is none on Windows
         view = bar.addMenu("&View")
         self._action(view, "&Ward board", self.show_board, "Ctrl+B")
         self._action(view, "&Refresh", self.refresh_all, QKeySequence.StandardKey.Refresh)
+        self._action(view, "&Conflicts…", partial(show_conflicts, self))
         record = bar.addMenu("&Record")
         self.record_actions: dict[type, QAction] = {}
         for record_type, form in FORMS.items():
@@ -198,6 +201,7 @@ class MainWindow(QMainWindow):
     def refresh_ward(self) -> None:
         rows = self.services.evaluation.ward(include_archived=self.board.show_archived.isChecked())
         self.board.set_ward(rows)
+        self.board.set_conflicts(self.services.conflicts.counts())
 
     def refresh_all(self) -> None:
         self.refresh_ward()
@@ -287,6 +291,8 @@ class MainWindow(QMainWindow):
         if changes.judging:
             self.refresh_all()
             return
+        if initiator is None or not changes.patients.isdisjoint(self.board.conflicted()):
+            self.board.set_conflicts(self.services.conflicts.counts())  # a sync, or a settlement
         patients = sorted(changes.patients)
         if len(patients) > FEW:  # a file of many women: the board in one read, not one each
             self.refresh_ward()
@@ -393,19 +399,9 @@ class MainWindow(QMainWindow):
         self.guide.activateWindow()
 
     def about(self) -> None:
-        from PySide6 import __version__ as pyside_version
-        from PySide6.QtCore import qVersion
+        from itp_monitor.gui.dialogs.help import about
 
-        QMessageBox.about(
-            self,
-            f"About {TITLE}",
-            f"<h3>{TITLE} {__version__}</h3>"
-            "<p>Monitors rhTPO treatment and platelet counts of pregnant women with immune "
-            "thrombocytopenia, against the unit's protocol.</p>"
-            f"<p><b>Database:</b> {self.where}<br><b>User:</b> {self.services.user}</p>"
-            f"<p style='color:#555'>Python {platform.python_version()} · Qt {qVersion()} · "
-            f"PySide6 {pyside_version}</p>",
-        )
+        about(self, self.where, self.services.user)
 
     # --- remembered between sessions ------------------------------------------------------
 

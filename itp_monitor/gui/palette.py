@@ -36,6 +36,9 @@ SEVERITY = {
     "info": ("#56B4E9", "#000000", "○"),
 }
 
+# A conflict between devices (a sync found it): not a clinical severity, so a colour of its own.
+CONFLICT = ("#CC79A7", "#000000", "⇄")
+
 TREATMENT = {
     "prednisone": "orange",
     "dexamethasone": "orange",

@@ -161,7 +161,7 @@ def test_the_about_box_says_version_and_database(
 ) -> None:
     shown: list[str] = []
     monkeypatch.setattr(
-        "itp_monitor.gui.main_window.QMessageBox.about",
+        "itp_monitor.gui.dialogs.help.QMessageBox.about",
         lambda _parent, _title, text: shown.append(text),
     )
     window.about()

@@ -36,6 +36,7 @@ SAVING = {
     "File → Load the demonstration ward",
     "File → Import a record file…",
     "File → Import laboratory results…",
+    "File → Synchronise…",
     "Settings → The unit's protocol…",
     "Settings → Laboratory codes…",
 }

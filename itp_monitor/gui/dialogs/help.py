@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QUrl
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from itp_monitor import __version__
 from itp_monitor.packaged import data_dir
 
 GUIDE = "user-guide.md"
@@ -199,3 +202,20 @@ class UserGuide(QWidget):
                 "The user guide is missing from this installation. Reinstall ITP Monitor "
                 "(make run); the guide is also docs/user-guide.md in the source."
             )
+
+
+def about(window: QWidget, where: str, user: str) -> None:
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+
+    title = "ITP Monitor"
+    QMessageBox.about(
+        window,
+        f"About {title}",
+        f"<h3>{title} {__version__}</h3>"
+        "<p>Monitors rhTPO treatment and platelet counts of pregnant women with immune "
+        "thrombocytopenia, against the unit's protocol.</p>"
+        f"<p><b>Database:</b> {where}<br><b>User:</b> {user}</p>"
+        f"<p style='color:#555'>Python {platform.python_version()} · Qt {qVersion()} · "
+        f"PySide6 {pyside_version}</p>",
+    )

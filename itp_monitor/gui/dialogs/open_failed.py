@@ -22,7 +22,7 @@ class Choice(Enum):
     QUIT = "quit"
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
     text = text.strip()
     if not text:
         return ""
@@ -52,7 +52,7 @@ class OpenFailedDialog(QMessageBox):
         self.setText(f"ITP Monitor cannot open its database: {what.rstrip('.')}.")
         details = [f"File: {where}"]
         if advice:
-            details.append(_sentence(advice))
+            details.append(sentence(advice))
         self.setInformativeText("\n\n".join(details))
         self.choose_button = self.addButton(CHOOSE_TEXT, QMessageBox.ButtonRole.ActionRole)
         self.read_only_button = (

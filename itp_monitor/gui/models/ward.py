@@ -17,6 +17,7 @@ from itp_monitor.services.evaluation import PatientEvaluation
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 FLAGS_ROLE = Qt.ItemDataRole.UserRole + 2
 PATIENT_ID_ROLE = Qt.ItemDataRole.UserRole + 3
+CONFLICTS_ROLE = Qt.ItemDataRole.UserRole + 4  # how many conflicts between devices are open
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -85,7 +86,24 @@ WRAPPING = (2, 3, 8)  # Name, GA, Response: words that may wrap onto two lines
 NUMERIC = {5, 6, 7}
 
 
+def conflict_words(open_conflicts: int) -> str:
+    """A woman's open conflicts as her badge says them."""
+    if open_conflicts == 1:
+        return "conflict: settle it"
+    return f"{open_conflicts} conflicts: settle them"
+
+
+CONFLICT_TIP = (
+    "Recorded differently on two devices, found by a sync: both versions stand until "
+    "staff settle it in View → Conflicts…"
+)
+
+
 class WardTableModel(RowsModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self._conflicts: dict[int, int] = {}  # patient id → open conflicts
+
     def headers(self) -> list[str]:
         return [header for header, _ in COLUMNS]
 
@@ -110,6 +128,21 @@ class WardTableModel(RowsModel):
             self._rows[at] = row
             self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
 
+    def set_conflicts(self, counts: dict[int, int]) -> None:
+        """Each woman's open conflicts (services.conflicts.counts()); redraws whose changed."""
+        changed = {
+            p
+            for p in counts.keys() | self._conflicts.keys()
+            if counts.get(p) != self._conflicts.get(p)
+        }
+        self._conflicts = dict(counts)
+        for at, r in enumerate(self._rows):
+            if r.patient.id in changed:
+                self.dataChanged.emit(self.index(at, FLAGS_COLUMN), self.index(at, FLAGS_COLUMN))
+
+    def conflicted(self) -> frozenset[int]:
+        return frozenset(self._conflicts)
+
     def evaluation_of(self, row: int) -> PatientEvaluation:
         found: PatientEvaluation = self._rows[row]
         return found
@@ -122,7 +155,10 @@ class WardTableModel(RowsModel):
             return None
         r = self._rows[index.row()]
         text, sort_value = COLUMNS[index.column()][1](r)
+        conflicts = self._conflicts.get(r.patient.id, 0)
         if role == Qt.ItemDataRole.DisplayRole:
+            if conflicts and index.column() == FLAGS_COLUMN:
+                return f"{conflict_words(conflicts)}; {text}"
             return text
         if role == SORT_ROLE:
             return sortable(sort_value)
@@ -130,8 +166,13 @@ class WardTableModel(RowsModel):
             return r.patient.id
         if role == FLAGS_ROLE:
             return r.evaluation.flags
+        if role == CONFLICTS_ROLE:
+            return conflicts
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == FLAGS_COLUMN:
-            return "\n".join(f"{f.code.heading}: {f.message}" for f in r.evaluation.flags) or None
+            lines = [f"{f.code.heading}: {f.message}" for f in r.evaluation.flags]
+            if conflicts:
+                lines.insert(0, f"{conflict_words(conflicts).capitalize()}. {CONFLICT_TIP}")
+            return "\n".join(lines) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -140,3 +181,7 @@ class WardTableModel(RowsModel):
 def flags_of(index: QModelIndex) -> tuple[Flag, ...]:
     flags = index.data(FLAGS_ROLE)
     return tuple(flags) if flags else ()
+
+
+def conflicts_of(index: QModelIndex) -> int:
+    return int(index.data(CONFLICTS_ROLE) or 0)

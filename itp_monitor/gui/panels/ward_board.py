@@ -262,6 +262,15 @@ class WardBoard(QWidget):
         self.model.update_patient(row, patient_id)
         self._summarise()
 
+    def set_conflicts(self, counts: dict[int, int]) -> None:
+        """Each woman's open conflicts between devices, as a badge before her flags."""
+        self.model.set_conflicts(counts)
+        self._summarise()
+
+    def conflicted(self) -> frozenset[int]:
+        """The women with a conflict badge."""
+        return self.model.conflicted()
+
     def _summarise(self) -> None:
         """The count of women and of critical flags, and the table (or, when nobody is on
         the ward, the panel that offers the demonstration ward)."""
@@ -271,7 +280,11 @@ class WardBoard(QWidget):
         critical = sum(
             1 for r in rows if r.evaluation.worst and r.evaluation.worst.value == "critical"
         )
-        self.summary.setText(f"{len(rows)} patients · {critical} with a critical flag")
+        text = f"{len(rows)} patients · {critical} with a critical flag"
+        conflicted = self.model.conflicted()
+        if in_conflict := sum(1 for r in rows if r.patient.id in conflicted):
+            text += f" · {in_conflict} with a conflict between devices to settle"
+        self.summary.setText(text)
 
     def visible_mrns(self) -> list[str]:
         """The MRNs in the order the board shows them."""

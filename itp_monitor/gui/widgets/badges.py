@@ -1,4 +1,5 @@
-"""Flag badges: a pill per flag, a symbol and words, coloured by severity (never colour alone).
+"""Flag badges: a pill per flag, a symbol and words, coloured by severity (never colour alone);
+before them, a woman with conflicts between devices to settle has a pill saying so.
 
 Badges wrap onto more lines when a woman has more flags than fit: a flag is never hidden.
 A badge wider than its cell is shortened with "…" (the tooltip has it whole): painted
@@ -12,8 +13,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from itp_monitor.domain.flags import Flag, FlagCode
-from itp_monitor.gui.models.ward import flags_of
-from itp_monitor.gui.palette import SEVERITY
+from itp_monitor.gui.models.ward import conflict_words, conflicts_of, flags_of
+from itp_monitor.gui.palette import CONFLICT, SEVERITY
 
 PAD, GAP, LINE_GAP, MARGIN = 6, 4, 3, 3
 
@@ -22,24 +23,31 @@ def badge_text(flag: Flag) -> str:
     return f"{SEVERITY[flag.severity.value][2]} {flag.code.heading}"
 
 
+def conflict_text(open_conflicts: int) -> str:
+    return f"{CONFLICT[2]} {conflict_words(open_conflicts)}"
+
+
 def widest_badge(font: QFont) -> int:
     """The width of a cell that holds the longest badge of any flag whole."""
     metrics = QFontMetrics(font)
     texts = [f"{symbol} {code.heading}" for *_, symbol in SEVERITY.values() for code in FlagCode]
+    texts.append(conflict_text(99))
     return max(metrics.horizontalAdvance(t) for t in texts) + 2 * PAD + 2 * MARGIN + 1
 
 
 def layout_badges(
-    flags: tuple[Flag, ...], font: QFont, width: int
-) -> list[tuple[Flag, QRect, str]]:
+    flags: tuple[Flag, ...], font: QFont, width: int, conflicts: int = 0
+) -> list[tuple[Flag | None, QRect, str]]:
     """Where each badge goes in a cell `width` wide, left to right, wrapping as needed, and
-    its text: whole, or shortened so that the badge stays inside the cell."""
+    its text: whole, or shortened so that the badge stays inside the cell. With
+    `conflicts`, the conflict badge (its flag None) comes first."""
     metrics = QFontMetrics(font)
     height = metrics.height() + 4
     widest = max(width - 2 * MARGIN, 2 * PAD + 1)
-    placed, x, y = [], MARGIN, MARGIN
-    for flag in flags:
-        text = badge_text(flag)
+    placed: list[tuple[Flag | None, QRect, str]] = []
+    x, y = MARGIN, MARGIN
+    badges = [(None, conflict_text(conflicts))] if conflicts else []
+    for flag, text in badges + [(f, badge_text(f)) for f in flags]:
         w = metrics.horizontalAdvance(text) + 2 * PAD
         if w > widest:
             text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, widest - 2 * PAD)
@@ -58,8 +66,8 @@ class FlagBadgeDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        flags = flags_of(_plain(index))
-        if not flags:
+        flags, conflicts = flags_of(_plain(index)), conflicts_of(_plain(index))
+        if not flags and not conflicts:
             super().paint(painter, option, index)
             return
         painter.save()
@@ -67,9 +75,10 @@ class FlagBadgeDelegate(QStyledItemDelegate):
             painter.fillRect(option.rect, option.palette.highlight())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setClipRect(option.rect)  # nothing of a badge outside its own cell
-        for flag, rect, text in layout_badges(flags, option.font, option.rect.width()):
+        width = option.rect.width()
+        for flag, rect, text in layout_badges(flags, option.font, width, conflicts):
             rect.translate(option.rect.topLeft())
-            background, foreground, _ = SEVERITY[flag.severity.value]
+            background, foreground, _ = CONFLICT if flag is None else SEVERITY[flag.severity.value]
             painter.setBrush(QColor(background))
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
@@ -80,12 +89,12 @@ class FlagBadgeDelegate(QStyledItemDelegate):
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
-        flags = flags_of(_plain(index))
+        flags, conflicts = flags_of(_plain(index)), conflicts_of(_plain(index))
         metrics = QFontMetrics(option.font)
-        if not flags:
+        if not flags and not conflicts:
             return QSize(80, metrics.height() + 10)
         width = option.rect.width() if option.rect.width() > 0 else 360
-        placed = layout_badges(flags, option.font, width)
+        placed = layout_badges(flags, option.font, width, conflicts)
         bottom = max(rect.bottom() for _, rect, _ in placed)
         return QSize(width, bottom + 2 * MARGIN)
 
