@@ -39,6 +39,7 @@ from itp_monitor.storage.bulk import insert_many
 from itp_monitor.storage.models import (
     AuditEntry,
     ConflictRow,
+    Device,
     Patient,
     SettlementRow,
     new_uid,
@@ -58,7 +59,8 @@ class ConflictInfo:
     entity: str  # the kind of record, or "patient"
     what: ConflictKind
     detected_at_utc: datetime
-    versions: tuple[str, ...]  # what stands, in a few words each
+    versions: tuple[str, ...]  # what stands, in a few words each, with who and which device
+    patient_ids: tuple[int, ...]  # the registrations (two, for one MRN registered twice)
 
     @property
     def kind_label(self) -> str:
@@ -128,11 +130,26 @@ def still_open(session: Session, patient_id: int | None = None) -> list[Conflict
     return [c for c in session.scalars(query) if c.uid not in settled and _holds(session, c)]
 
 
+def _registrations(session: Session, conflict: ConflictRow) -> tuple[int, ...]:
+    """Whose conflict it is: her, or each registration of one MRN not yet linked."""
+    if ConflictKind(conflict.what) is not ConflictKind.REGISTERED_TWICE:
+        return (conflict.patient_id,)
+    return tuple(
+        session.scalars(
+            select(Patient.id)
+            .where(Patient.uid.in_(conflict.subjects), Patient.linked_into.is_(None))
+            .order_by(Patient.id)
+        )
+    )
+
+
 def patients_in_conflict(session: Session) -> dict[int, int]:
-    """Patient id → how many open conflicts she has (the ward board's badge)."""
+    """Patient id → how many open conflicts she has (the ward board's badge); both
+    registrations of one MRN have theirs."""
     counts: dict[int, int] = defaultdict(int)
     for conflict in still_open(session):
-        counts[conflict.patient_id] += 1
+        for patient_id in _registrations(session, conflict):
+            counts[patient_id] += 1
     return dict(counts)
 
 
@@ -150,7 +167,12 @@ def _versions(session: Session, conflict: ConflictRow) -> tuple[str, ...]:
     ):
         uids = [r.uid for r in _descendants(session, model, uids[0]) if r.status == CURRENT]
     rows = session.scalars(select(model).where(model.uid.in_(uids), model.status == CURRENT))
-    return tuple(f"{kind.info.summary(kind.from_row(r))}, entered by {r.entered_by}" for r in rows)
+    devices = dict(session.execute(select(Device.uid, Device.name)).all())
+    return tuple(
+        f"{kind.info.summary(kind.from_row(r))}, entered by {r.entered_by} "
+        f"on {devices.get(r.device, 'another device')}"
+        for r in rows
+    )
 
 
 def _info(session: Session, conflict: ConflictRow) -> ConflictInfo:
@@ -165,6 +187,7 @@ def _info(session: Session, conflict: ConflictRow) -> ConflictInfo:
         what=ConflictKind(conflict.what),
         detected_at_utc=conflict.detected_at_utc,
         versions=_versions(session, conflict),
+        patient_ids=_registrations(session, conflict),
     )
 
 
@@ -326,7 +349,9 @@ class ConflictService(ServiceBase):
         if conflict is None:
             raise NotFound(f"no conflict {uid}")
         if conflict.uid in _settled(session) or not _holds(session, conflict):
-            raise InvalidEntry([Problem("conflict", "is already settled")])
+            raise InvalidEntry(
+                [Problem("conflict", "was already settled, here or on another device")]
+            )
         return conflict
 
     def _settle(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from itp_monitor.domain.vocab import STATUS_ORDER, AuditAction
 from itp_monitor.services.recorder import PATIENT_ENTITY
 from itp_monitor.services.sync_reading import ENTITY_TABLES, Outgoing, Reader, chunks, table_of
-from itp_monitor.storage.bulk import insert_many
+from itp_monitor.storage.bulk import insert_audit_entries, insert_many
 from itp_monitor.storage.models import (
     CLINICAL_TABLES,
     AuditEntry,
@@ -211,7 +211,9 @@ class Side(Reader):
                     "original_id": ids.get((entity, entry["original_uid"])),
                 }
             )
-        insert_many(self.session, table_of(AuditEntry), values)
+        # noted as this process's own (bulk.insert_audit_entries): the app that synced
+        # shows what arrived at once, and its watch need not read them again
+        insert_audit_entries(self.session, values)
         taken.entries = missing
 
     def _replay_details(

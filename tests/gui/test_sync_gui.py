@@ -167,7 +167,8 @@ def test_a_laptop_file_chosen_from_the_menu_arrives_with_its_conflict_on_the_boa
     assert board_row(window, "DEMO-01")["Flags"].startswith("conflict: settle it;")
     assert board_row(window, "N5005")["Flags"].startswith("conflict: settle it")
     assert not board_row(window, "DEMO-02")["Flags"].startswith("conflict")
-    assert "2 with a conflict between devices to settle" in window.board.summary.text()
+    assert board_row(window, "n5005")["Flags"].startswith("conflict: settle it")  # both
+    assert "3 with a conflict between devices to settle" in window.board.summary.text()
     # the board draws the badge, and its tooltip says what to do
     assert "View → Conflicts…" in flags_cell(window, "DEMO-01").data(Qt.ItemDataRole.ToolTipRole)
     table = window.board.table
@@ -280,7 +281,10 @@ def test_a_conflict_settled_elsewhere_meanwhile_is_refused_in_words(
 
     with answering(keep_too_late):
         action(window, "View → Conflicts…").trigger()  # type: ignore[attr-defined]
-    assert said == ["Not done: conflict: is already settled", "<b>1 conflict to settle</b>"]
+    assert said == [
+        "Not done: conflict: was already settled, here or on another device",
+        "<b>1 conflict to settle</b>",
+    ]
 
 
 @pytest.mark.usefixtures("synced")

@@ -193,14 +193,11 @@ class ConflictsDialog(QDialog):
             self.accept()
 
     def registrations(self, conflict: ConflictInfo) -> list[PatientSummary]:
-        """The registrations of the conflict's MRN still on the ward (the conflict names the
-        woman of the first; the others share her MRN, written alike or not)."""
-        mrn = conflict.mrn.strip().upper()
+        """The registrations the conflict names, not yet linked into another."""
         return [
             s
             for s in self.services.patients.summaries(include_archived=True)
-            if s.patient.mrn.strip().upper() == mrn
-            and (not s.patient.archived or s.patient.id == conflict.patient_id)
+            if s.patient.id in conflict.patient_ids
         ]
 
     def link_two(self) -> None:
