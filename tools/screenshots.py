@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,14 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from itp_monitor.app import make_application
 from itp_monitor.bootstrap import open_services
-from itp_monitor.domain.records import NeonatalCount, PlateletCount
+from itp_monitor.domain.records import NeonatalCount, PatientDetails, PlateletCount
+from itp_monitor.gui.dialogs.conflicts import ConflictsDialog
 from itp_monitor.gui.dialogs.lab_import import LabImportDialog
+from itp_monitor.gui.dialogs.sync import SyncDialog
 from itp_monitor.gui.main_window import MainWindow
 from itp_monitor.gui.reports.render import write_handover_pdf, write_ward_pdf
-from itp_monitor.services.container import Services
+from itp_monitor.services.container import Services, build_services
+from itp_monitor.services.results import EVERYTHING
 
 SIZE = (1400, 900)
 # (file, MRN or None for the board, tab to show)
@@ -80,6 +84,7 @@ def main(out: Path) -> int:
             first_page_png(pdf, out / f"{name}.png")
         window.close()
         services.db.dispose()
+    sync_pictures(out)
     return 0
 
 
@@ -182,6 +187,78 @@ def first_page_png(pdf: Path, png: Path, dpi: int = 110) -> None:
     finally:
         document.close()
     print(f"wrote {png}")
+
+
+# --- sync: a clinic laptop's records carried to the ward (user guide, "Clinic laptops")
+
+
+def _newest(services: Services, mrn: str) -> tuple[int, PlateletCount]:
+    patient = services.patients.find(mrn)
+    assert patient is not None
+    stored = services.patients.records(patient.id).counts[-1]
+    return stored.id, stored.record
+
+
+def apart(ward: Services, laptop: Services) -> None:
+    """What a clinic laptop and the ward did apart for a day."""
+    demo_02 = laptop.patients.find("DEMO-02")
+    assert demo_02 is not None
+    at = datetime.now().replace(second=0, microsecond=0) - timedelta(hours=1)  # noqa: DTZ005  (ward times are local)
+    laptop.records.record(demo_02.id, PlateletCount(at, 52, "lab"), confirmed=True)
+    for side, value in ((ward, 31.0), (laptop, 13.0)):
+        stored_id, record = _newest(side, "DEMO-01")
+        side.records.correct(
+            stored_id, PlateletCount(record.collected_at, value, record.source), "misread"
+        )
+    for side, mrn in ((ward, "N5005"), (laptop, "n5005")):
+        side.patients.add(PatientDetails(mrn, "Lin Mei", date(2027, 2, 1)))
+
+
+def sync_pictures(out: Path) -> None:
+    """The ward's side of a laptop's round trip, with the QApplication already made."""
+    with tempfile.TemporaryDirectory() as folder:
+        here = Path(folder)
+        ward = build_services(open_services(str(here / "ward.sqlite")).db, "nurse.okafor")
+        ward.demo.load()
+        ward.device.rename("Ward workstation")
+        laptop_file = here / "laptop" / "itp-monitor.sqlite"
+        ward.sync.sync(str(laptop_file))
+        laptop = build_services(open_services(str(laptop_file)).db, "dr.lindqvist")
+        laptop.device.rename("Clinic laptop 2")
+        apart(ward, laptop)
+        stick = Path("/tmp/USB-STICK/itp-transfer.sqlite")  # a short path, as a stick's is
+        stick.parent.mkdir(exist_ok=True)
+        stick.unlink(missing_ok=True)
+        laptop.sync.sync(str(stick))  # at the clinic: the laptop onto the stick
+        carried = open_services(str(stick))
+        carried.device.rename("USB stick")
+        carried.db.dispose()
+
+        settings = QSettings(str(here / "s.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(ward, settings)
+        window.resize(*SIZE)
+        window.show()
+        # on the ward: File → Synchronise… with the stick
+        dialog = SyncDialog(ward, settings, window)
+        dialog.synced.connect(lambda _o: window.hub.announce(EVERYTHING, dialog))
+        dialog.show()
+        dialog.location.setText(str(stick))
+        dialog.synchronise()
+        _show(dialog, out / "sync-summary.png")
+        dialog.close()
+        window.show_board()
+        _show(window, out / "board-conflict-badge.png")
+
+        view = ConflictsDialog(ward, window.hub, None, window)
+        view.show()
+        _show(view, out / "conflicts-view.png")
+        view.close()
+        window.close()
+        laptop.db.dispose()
+        ward.db.dispose()
+    for leftover in stick.parent.glob("*"):
+        leftover.unlink()
+    stick.parent.rmdir()
 
 
 if __name__ == "__main__":
