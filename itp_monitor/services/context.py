@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import getpass
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 USER_ENV_VAR = "ITP_MONITOR_USER"
@@ -31,3 +33,22 @@ def operating_system_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry, e.g. in a container
         return "unknown"
+
+
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Pauses Python's cycle collector while many small objects are made and dropped.
+
+    Reading a ward of a thousand women makes some 130,000 small tuples (a sync, as
+    many dicts of rows); each 700 new objects set off a collection that walks the
+    young heap again, which cost a third of the time. Rows of times, numbers and
+    text form no cycles, so nothing is left uncollected: the collector runs as usual
+    once this is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -7,9 +7,7 @@ judged in well under a second.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -23,7 +21,7 @@ from itp_monitor.domain.evaluation import Evaluation, evaluate
 from itp_monitor.domain.history import BleedPoint, CountPoint, DosePoint, PatientHistory
 from itp_monitor.domain.protocol import Protocol, ProtocolInForce
 from itp_monitor.domain.vocab import RecordStatus
-from itp_monitor.services.context import to_utc
+from itp_monitor.services.context import cycle_collector_paused, to_utc
 from itp_monitor.services.errors import NotFound
 from itp_monitor.services.protocol_store import protocol_in_force
 from itp_monitor.services.recorder import patient_by_mrn, patient_info
@@ -127,28 +125,10 @@ def history_of(records: PatientRecords) -> PatientHistory:
     )
 
 
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Pauses Python's cycle collector while the ward is read and judged.
-
-    The read makes some 130,000 small tuples for a ward of a thousand women; each
-    700 new objects set off a collection that walks the young heap again, which
-    cost a third of the time. Tuples of times and numbers cannot form cycles, so
-    nothing is left uncollected: the collector runs as usual once this is done.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 class EvaluationService(ServiceBase):
     def _judge(self, which: ColumnElement[bool], at: datetime | None) -> list[PatientEvaluation]:
         at = at or self.clock()
-        with _cycle_collector_paused(), self.db.reading() as session:
+        with cycle_collector_paused(), self.db.reading() as session:
             protocol: ProtocolInForce = protocol_in_force(session, to_utc(at))
             loaded = load_histories(session, which)
             return [

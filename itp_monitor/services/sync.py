@@ -33,7 +33,7 @@ from sqlalchemy import select
 
 from itp_monitor.domain.vocab import ConflictKind, RecordStatus
 from itp_monitor.services.conflicts import still_open
-from itp_monitor.services.context import to_utc
+from itp_monitor.services.context import cycle_collector_paused, to_utc
 from itp_monitor.services.kinds import KINDS
 from itp_monitor.services.recorder import PATIENT_ENTITY
 from itp_monitor.services.sync_reading import table_of
@@ -98,7 +98,12 @@ class SyncService(ServiceBase):
         now_utc = to_utc(self.clock())
         with partner.failures():
             _own_device_apart(self.db, partner)
-        with self.db.writing() as mine, partner.failures(), partner.writing() as theirs:
+        with (
+            cycle_collector_paused(),
+            self.db.writing() as mine,
+            partner.failures(),
+            partner.writing() as theirs,
+        ):
             a, b = Side(mine), Side(theirs)
             if a.device == b.device:  # pragma: no cover - _own_device_apart prevents it
                 raise SyncRefused("both databases are the same device")
@@ -202,7 +207,10 @@ def find_conflicts(
         )
     }
     uid_of = {pid: uid for uid, (pid, _, _) in patients.items()}
-    touched_ids = [patients[u][0] for u in touched if u in patients]
+    # What two devices did to one record apart, each side took one part of: only women
+    # both sides took something for can have such a conflict.
+    both = took.patients & other_took.patients
+    touched_ids = [patients[u][0] for u in both if u in patients]
     for kind in KINDS:
         model = kind.row
         table = table_of(model)

@@ -8,13 +8,15 @@ recorded, it reads only what is new, and the statuses the newer audit entries ch
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, true
+from sqlalchemy import Result, Table, func, literal, select, text, true, union_all
 from sqlalchemy.orm import Session
 
 from itp_monitor.domain.vocab import AuditAction
@@ -33,7 +35,6 @@ from itp_monitor.storage.models import (
     SyncRow,
 )
 
-CHUNK = 5_000  # uids in one IN (...) list
 ENTITY_TABLES: dict[str, Any] = {
     **{kind.entity: kind.row for kind in KINDS},
     PATIENT_ENTITY: Patient,
@@ -41,7 +42,13 @@ ENTITY_TABLES: dict[str, Any] = {
     "device": Device,
 }
 # Tables past whose mark a sync reads only what is new; the others are read whole.
-MARKED: tuple[Any, ...] = (*CLINICAL_TABLES, AuditEntry, ProtocolSettingRow, PreferenceRow)
+MARKED: tuple[Any, ...] = (
+    Patient,
+    *CLINICAL_TABLES,
+    AuditEntry,
+    ProtocolSettingRow,
+    PreferenceRow,
+)
 
 
 @dataclass
@@ -63,15 +70,17 @@ def table_of(model: Any) -> Table:
     return cast(Table, model.__table__)
 
 
-def chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
-def plain(row: Any, table: Table, leave_out: Iterable[str] = ("id",)) -> dict[str, Any]:
+def dicts(result: Result[Any], leave_out: Iterable[str] = ("id",)) -> list[dict[str, Any]]:
+    """The rows of `result` as dicts of their columns, but those left out: the names
+    worked out once, each row zipped with them."""
     skip = set(leave_out)
-    mapping = row._mapping
-    return {c.name: mapping[c.name] for c in table.columns if c.name not in skip}
+    keys = list(result.keys())
+    keep = [i for i, key in enumerate(keys) if key not in skip]
+    names = [keys[i] for i in keep]
+    if len(keep) == 1:
+        return [{names[0]: row[keep[0]]} for row in result]
+    pick = itemgetter(*keep)
+    return [dict(zip(names, pick(row), strict=True)) for row in result]
 
 
 class Reader:
@@ -123,17 +132,33 @@ class Reader:
 
     # --- reading what to send
 
-    def outgoing(self, marks: Mapping[str, int] | None) -> Outgoing:
-        def past(model: Any) -> Any:
-            return model.id > (marks or {}).get(table_of(model).name, 0)
+    def highest_ids(self) -> dict[str, int]:
+        """Per table that a sync reads past a mark, the highest id: one read."""
+        reads = [
+            select(literal(table_of(model).name), func.coalesce(func.max(model.id), 0))
+            for model in MARKED
+        ]
+        return dict(self.session.execute(union_all(*reads)).all())
 
-        audit = self._audit(past(AuditEntry))
+    def outgoing(self, marks: Mapping[str, int] | None) -> Outgoing:
+        """What the other side may lack: past `marks` (the last sync of the two), or all."""
+        mark = dict(marks or {})
+        highest = self.highest_ids()
+
+        def new(model: Any) -> bool:
+            return highest[table_of(model).name] > mark.get(table_of(model).name, 0)
+
+        def past(model: Any) -> Any:
+            return model.id > mark.get(table_of(model).name, 0)
+
+        audit = self._audit(past(AuditEntry)) if new(AuditEntry) else []
         return Outgoing(
             devices=self._simple(Device, true()),
-            patients=self._simple(Patient, true()),
+            patients=self._simple(Patient, past(Patient)) if new(Patient) else [],
             rows={
                 table_of(model).name: self._versions(model, past(model))
                 for model in CLINICAL_TABLES
+                if new(model)
             },
             statuses=self._changed_statuses(audit) if marks is not None else {},
             audit=audit,
@@ -144,8 +169,7 @@ class Reader:
         )
 
     def _simple(self, model: Any, where: Any) -> list[dict[str, Any]]:
-        table = table_of(model)
-        return [plain(r, table) for r in self.session.execute(select(table).where(where))]
+        return dicts(self.session.execute(select(table_of(model)).where(where)))
 
     def _versions(self, model: type[ClinicalRow], where: Any) -> list[dict[str, Any]]:
         table = table_of(model)
@@ -158,15 +182,7 @@ class Reader:
             .where(where)
             .order_by(table.c.id)
         )
-        leave_out = ("id", "patient_id", "supersedes_id")
-        return [
-            {
-                **plain(r, table, leave_out),
-                "patient_uid": r.patient_uid,
-                "supersedes_uid": r.supersedes_uid,
-            }
-            for r in self.session.execute(query)
-        ]
+        return dicts(self.session.execute(query), ("id", "patient_id", "supersedes_id"))
 
     def _audit(self, where: Any) -> list[dict[str, Any]]:
         table = table_of(AuditEntry)
@@ -177,14 +193,7 @@ class Reader:
             .where(where)
             .order_by(table.c.id)
         )
-        entries = [
-            {
-                **plain(r, table, ("id", "patient_id", "record_id", "original_id")),
-                "patient_uid": r.patient_uid,
-                "original_id": r.original_id,
-            }
-            for r in self.session.execute(query)
-        ]
+        entries = dicts(self.session.execute(query), ("id", "patient_id", "record_id"))
         # the original a correction replaced, by its uid
         wanted: dict[str, set[int]] = defaultdict(set)
         for entry in entries:
@@ -193,34 +202,34 @@ class Reader:
         uids: dict[tuple[str, int], str] = {}
         for entity, ids in wanted.items():
             uids.update(
-                ((entity, i), u) for i, u in self._uids_of(ENTITY_TABLES[entity], sorted(ids))
+                ((entity, i), u) for i, u in self._uids_of(ENTITY_TABLES[entity], ids).items()
             )
         for entry in entries:
             original = entry.pop("original_id")
             entry["original_uid"] = uids.get((entry["entity"], original))
         return entries
 
-    def _uids_of(self, model: Any, ids: Sequence[int]) -> list[tuple[int, str]]:
-        found: list[tuple[int, str]] = []
-        for chunk in chunks(ids):
-            found += [
-                (i, u)
-                for i, u in self.session.execute(
-                    select(model.id, model.uid).where(model.id.in_(chunk))
-                )
-            ]
-        return found
+    def lookup(self, model: Any, key: str, keys: Collection[Any], value: str) -> dict[Any, Any]:
+        """`value` of the rows of `model` whose `key` is one of `keys`, by key: the keys
+        passed as one parameter (a JSON list on SQLite, an array on PostgreSQL), not one
+        each, which SQLAlchemy would turn into thousands."""
+        if not keys:
+            return {}
+        table = table_of(model).name
+        if self.session.connection().dialect.name == "sqlite":
+            within = "IN (SELECT value FROM json_each(:keys))"
+            sql = f"SELECT {key}, {value} FROM {table} WHERE {key} {within}"
+            given: Any = json.dumps(list(keys))
+        else:
+            sql = f"SELECT {key}, {value} FROM {table} WHERE {key} = ANY(:keys)"
+            given = list(keys)
+        return dict(self.session.execute(text(sql), {"keys": given}).all())
 
-    def _ids_of(self, model: Any, uids: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for chunk in chunks(uids):
-            found.update(
-                (u, i)
-                for u, i in self.session.execute(
-                    select(model.uid, model.id).where(model.uid.in_(chunk))
-                )
-            )
-        return found
+    def _uids_of(self, model: Any, ids: Collection[int]) -> dict[int, str]:
+        return self.lookup(model, "id", ids, "uid")
+
+    def _ids_of(self, model: Any, uids: Collection[str]) -> dict[str, int]:
+        return self.lookup(model, "uid", uids, "id")
 
     def _changed_statuses(self, audit: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
         """The statuses of the versions that audit entries past the mark corrected or
@@ -236,14 +245,7 @@ class Reader:
         statuses: dict[str, dict[str, str]] = {}
         for entity, uids in named.items():
             model = ENTITY_TABLES[entity]
-            found: dict[str, str] = {}
-            for chunk in chunks(sorted(uids)):
-                found.update(
-                    self.session.execute(
-                        select(model.uid, model.status).where(model.uid.in_(chunk))
-                    ).all()
-                )
-            statuses[table_of(model).name] = found
+            statuses[table_of(model).name] = self.lookup(model, "uid", uids, "status")
         return statuses
 
     def _conflicts(self) -> list[dict[str, Any]]:
@@ -252,7 +254,4 @@ class Reader:
         query = select(table, patient.c.uid.label("patient_uid")).join(
             patient, patient.c.id == table.c.patient_id
         )
-        return [
-            {**plain(r, table, ("id", "patient_id")), "patient_uid": r.patient_uid}
-            for r in self.session.execute(query)
-        ]
+        return dicts(self.session.execute(query), ("id", "patient_id"))

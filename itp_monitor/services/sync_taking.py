@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from itp_monitor.domain.vocab import STATUS_ORDER, AuditAction
+from itp_monitor.domain.vocab import STATUS_ORDER, AuditAction, RecordStatus
 from itp_monitor.services.recorder import PATIENT_ENTITY
-from itp_monitor.services.sync_reading import ENTITY_TABLES, Outgoing, Reader, chunks, table_of
+from itp_monitor.services.sync_reading import ENTITY_TABLES, Outgoing, Reader, table_of
 from itp_monitor.storage.bulk import insert_audit_entries, insert_many
 from itp_monitor.storage.models import (
     CLINICAL_TABLES,
@@ -34,6 +34,7 @@ from itp_monitor.storage.models import (
 )
 
 RANK = {status.value: n for n, status in enumerate(STATUS_ORDER)}
+CURRENT = RecordStatus.CURRENT.value
 PATIENT_FIELDS = ("mrn", "name", "date_of_birth", "edd", "weight_kg", "notes", "archived")
 
 
@@ -66,14 +67,21 @@ class Side(Reader):
         taken = Taken()
         self._take_devices(incoming.devices)
         patient_ids, new_patients = self._take_patients(incoming.patients, taken)
+        whose = {i: u for u, i in patient_ids.items()}
         for model in CLINICAL_TABLES:
             table = table_of(model).name
-            self._take_versions(model, incoming.rows.get(table, []), patient_ids, taken)
-            self._move_forward(model, incoming.statuses.get(table, {}), taken)
-            # in a full comparison, the statuses come with the rows
-            self._move_forward(
-                model, {r["uid"]: r["status"] for r in incoming.rows.get(table, [])}, taken
+            rows = incoming.rows.get(table, [])
+            self._take_versions(model, rows, patient_ids, taken)
+            # the statuses the newer audit entries changed, and those that come with rows
+            # this side already held (all of them, in a full comparison): only a version no
+            # longer current can move one here forward
+            statuses = dict(incoming.statuses.get(table, {}))
+            statuses.update(
+                (r["uid"], r["status"])
+                for r in rows
+                if r["status"] != CURRENT and r["uid"] not in taken.rows[table]
             )
+            self._move_forward(model, statuses, taken, whose)
         self._insert_missing(ProtocolSettingRow, incoming.settings)
         self._insert_missing(PreferenceRow, incoming.preferences)
         self._take_audit(incoming.audit, patient_ids, taken)
@@ -149,26 +157,25 @@ class Side(Reader):
             taken.patients.update(r["patient_uid"] for r in ready)
             pending = waiting
 
-    def _move_forward(self, model: Any, statuses: Mapping[str, str], taken: Taken) -> None:
+    def _move_forward(
+        self, model: Any, statuses: Mapping[str, str], taken: Taken, whose: Mapping[int, str]
+    ) -> None:
         """Each named version takes the other side's status when it is further on."""
-        if not statuses:
+        here = self.lookup(model, "uid", statuses, "status")
+        moved = [
+            {"key": uid, "moved_to": status}
+            for uid, status in statuses.items()
+            if uid in here and RANK[status] > RANK[here[uid]]
+        ]
+        if not moved:
             return
         table = table_of(model)
-        here: dict[str, tuple[str, int]] = {}
-        for chunk in chunks(sorted(statuses)):
-            for uid, status, patient_id in self.session.execute(
-                select(model.uid, model.status, model.patient_id).where(model.uid.in_(chunk))
-            ):
-                here[uid] = (status, patient_id)
-        patients = dict(self.session.execute(select(Patient.id, Patient.uid)).all())
-        for uid, status in statuses.items():
-            found = here.get(uid)
-            if found is None or RANK[status] <= RANK[found[0]]:
-                continue
-            self.session.execute(update(table).where(table.c.uid == uid).values(status=status))
-            taken.statuses[table.name].add(uid)
-            taken.copied += 1
-            taken.patients.add(patients[found[1]])
+        forward = update(table).where(table.c.uid == bindparam("key"))
+        self.session.execute(forward.values(status=bindparam("moved_to")), moved)
+        patients = self.lookup(model, "uid", [m["key"] for m in moved], "patient_id")
+        taken.statuses[table.name].update(m["key"] for m in moved)
+        taken.patients.update(whose[patients[m["key"]]] for m in moved)
+        taken.copied += len(moved)
 
     def _insert_missing(self, model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not rows:
