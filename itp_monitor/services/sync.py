@@ -120,12 +120,17 @@ class SyncService(ServiceBase):
             new = _add_conflicts(a, b, found, now_utc)
             sync_uid = new_uid()
             sent, received = got_b.copied, got_a.copied
-            for side, other, copied, given in ((a, b, received, sent), (b, a, sent, received)):
+            places = (partner.location.name(), self.db.location.name())  # where the other is
+            for side, other, place, copied, given in (
+                (a, b, places[0], received, sent),
+                (b, a, places[1], sent, received),
+            ):
                 side.record_sync(
                     sync_uid,
                     now_utc,
                     self.user,
                     other,
+                    place,
                     sent=given,
                     received=copied,
                     new_conflicts=new,
