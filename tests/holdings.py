@@ -26,7 +26,8 @@ TABLES = (
 )
 # what each table's rows must agree on everywhere (integer ids differ between databases)
 COLUMNS = {
-    "patients": "uid, device, mrn, name, edd, archived, linked_into, created_by",
+    "patients": "uid, device, mrn, name, edd, date_of_birth, weight_kg, notes, archived, "
+    "linked_into, created_by",
     "audit_entries": 'uid, device, at_utc, "user", action, entity, record_uid, reason',
     "conflicts": "uid, entity, what",
     "settlements": 'uid, device, conflict_uid, how, "user"',

@@ -113,7 +113,7 @@ def _holds(session: Session, conflict: ConflictRow) -> bool:
     if what in (ConflictKind.ENTERED_TWICE, ConflictKind.SECOND_DELIVERY):
         statuses = session.scalars(select(model.status).where(model.uid.in_(conflict.subjects)))
         return sum(s == CURRENT for s in statuses) > 1
-    (original,) = conflict.subjects
+    original = conflict.subjects[0]  # then, for two corrections, the two
     standing: int = sum(r.status == CURRENT for r in _descendants(session, model, original))
     if what is ConflictKind.CORRECTED_TWICE:
         return standing > 1
@@ -227,9 +227,12 @@ class ConflictService(ServiceBase):
                     reason=f"details on two devices: these kept. {reason}",
                 )
                 audit.add(session, {**entry, "uid": audit_uid})
-            self._settle(
-                recorder.session, conflict, Settlement.KEPT, reason, audit_uid, recorder.now_utc
-            )
+                # every disagreement over her details is settled by these
+                settle_details_by_correction(
+                    session, row.id, audit_uid, self.user, recorder.now_utc, Settlement.KEPT
+                )
+            else:
+                self._settle(session, conflict, Settlement.KEPT, reason, None, recorder.now_utc)
             return Changes(patients=frozenset({conflict.patient_id}))
 
     def link(self, conflict_uid: str, keep_patient_id: int, reason: str) -> Changes:
@@ -377,7 +380,12 @@ class ConflictService(ServiceBase):
 
 
 def settle_details_by_correction(
-    session: Session, patient_id: int, entry_uid: str, user: str, now_utc: datetime
+    session: Session,
+    patient_id: int,
+    entry_uid: str,
+    user: str,
+    now_utc: datetime,
+    how: Settlement = Settlement.CORRECTED,
 ) -> None:
     """A correction of a woman's details settles a conflict over them: it replaces the
     other devices' details at their next sync."""
@@ -386,10 +394,10 @@ def settle_details_by_correction(
             session.add(
                 SettlementRow(
                     conflict_uid=conflict.uid,
-                    how=Settlement.CORRECTED.value,
+                    how=how.value,
                     at_utc=now_utc,
                     user=user,
-                    reason="details corrected",
+                    reason="details corrected" if how is Settlement.CORRECTED else "details kept",
                     audit_uid=entry_uid,
                 )
             )

@@ -91,7 +91,10 @@ class LabJudge:
         self.edd: dict[int, date] = {}
         for chunk in _chunks(sorted(wanted)):
             named = session.execute(
-                select(Patient.id, Patient.mrn, Patient.edd).where(_upper_in(chunk))
+                select(Patient.id, Patient.mrn, Patient.edd).where(
+                    _upper_in(chunk),
+                    Patient.linked_into.is_(None),  # not a closed one
+                )
             )
             for pid, mrn, edd in named:
                 self.patients[mrn.strip().upper()] = pid

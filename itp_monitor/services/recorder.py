@@ -59,8 +59,15 @@ def patient_info(row: Patient) -> PatientInfo:
 
 
 def patient_by_mrn(session: Session, mrn: str) -> Patient | None:
-    """The patient with this MRN, matched ignoring case and surrounding spaces."""
-    return session.scalar(select(Patient).where(func.upper(Patient.mrn) == mrn.strip().upper()))
+    """The patient with this MRN, matched ignoring case and surrounding spaces: the
+    registration in use, not one linked into another (services/conflicts.py), the first
+    made when a sync brought two not yet linked."""
+    return session.scalar(
+        select(Patient)
+        .where(func.upper(Patient.mrn) == mrn.strip().upper())
+        .order_by(Patient.linked_into.is_not(None), Patient.id)
+        .limit(1)
+    )
 
 
 def stored(kind: Kind[R], row: Any) -> Stored[R]:
@@ -116,8 +123,16 @@ class Recorder:
         return patient_by_mrn(self.session, mrn)
 
     def _check_mrn_free(self, mrn: str, except_id: int | None = None) -> None:
-        other = self.find_mrn(mrn)
-        if other is not None and other.id != except_id:
+        """Refuses an MRN another registration in use has; one linked into another
+        (services/conflicts.py) is closed and no longer counts."""
+        other = self.session.scalar(
+            select(Patient).where(
+                func.upper(Patient.mrn) == mrn.strip().upper(),
+                Patient.linked_into.is_(None),
+                Patient.id != (except_id or 0),
+            )
+        )
+        if other is not None:
             raise InvalidEntry([Problem("mrn", f"{mrn} is already used by {other.name}")])
 
     def add_patient(
@@ -173,7 +188,8 @@ class Recorder:
             details, entry=details.edd != before.edd and not delivered
         )
         findings.raise_if_any(confirmed=True)
-        self._check_mrn_free(details.mrn, except_id=row.id)
+        if details.mrn.strip().upper() != before.details.mrn.strip().upper():
+            self._check_mrn_free(details.mrn, except_id=row.id)
         _settle(findings.warnings, confirmed)
         for key, value in asdict(details).items():
             setattr(row, key, value)

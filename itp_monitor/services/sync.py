@@ -24,25 +24,25 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from itp_monitor.domain.vocab import ConflictKind, RecordStatus
+from itp_monitor.domain.vocab import AuditAction, ConflictKind, RecordStatus
 from itp_monitor.services.conflicts import still_open
 from itp_monitor.services.context import cycle_collector_paused, to_utc
 from itp_monitor.services.kinds import KINDS
 from itp_monitor.services.recorder import PATIENT_ENTITY
-from itp_monitor.services.sync_reading import table_of
+from itp_monitor.services.sync_reading import Outgoing, table_of
 from itp_monitor.services.sync_taking import Side, SyncRefused, Taken
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage.bulk import insert_many
 from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import migrate
-from itp_monitor.storage.models import ConflictRow, Device, Patient, new_uid
+from itp_monitor.storage.models import AuditEntry, ConflictRow, Device, Patient, new_uid
 
 CURRENT = RecordStatus.CURRENT.value
 # Made from what a conflict is about, so that every sync that finds it makes the same.
@@ -111,12 +111,13 @@ class SyncService(ServiceBase):
             progress("Reading what each side holds")
             out_a = a.outgoing(marks_a)
             out_b = b.outgoing(marks_b)
+            apart = details_changed_apart(a, b, out_a, out_b)
             progress("Copying")
-            got_b = b.take(out_a)
-            got_a = a.take(out_b)
+            got_b = b.take(out_a, set(apart))
+            got_a = a.take(out_b, set(apart))
             progress("Looking for conflicts")
             # both sides now hold the same: what one finds, the other would
-            found = find_conflicts(a, got_a, got_b, a.details_apart + b.details_apart)
+            found = find_conflicts(a, got_a, got_b, apart)
             new = _add_conflicts(a, b, found, now_utc)
             sync_uid = new_uid()
             sent, received = got_b.copied, got_a.copied
@@ -194,8 +195,32 @@ class Found:
         return str(uuid.uuid5(CONFLICT_NAMESPACE, key))
 
 
+def details_changed_apart(
+    a: Side, b: Side, out_a: Outgoing, out_b: Outgoing
+) -> dict[str, tuple[str, ...]]:
+    """The women whose details (or her place on the ward) each side changed since they
+    last met, with the changes of both: neither side's is applied over the other's.
+    Compared by the changes made, not by the details they led to: a woman archived and
+    restored on one device while the other archived her was changed on both."""
+    changes: list[dict[str, set[str]]] = []
+    for out, other in ((out_a, b), (out_b, a)):
+        made = [
+            e
+            for e in out.audit
+            if e["entity"] == PATIENT_ENTITY and e["action"] != AuditAction.CREATE.value
+        ]
+        held = other.lookup(AuditEntry, "uid", [e["uid"] for e in made], "id")
+        whose: dict[str, set[str]] = defaultdict(set)
+        for entry in made:
+            if entry["uid"] not in held:
+                whose[entry["patient_uid"]].add(entry["uid"])
+        changes.append(whose)
+    mine, theirs = changes
+    return {p: tuple(sorted(mine[p] | theirs[p])) for p in mine.keys() & theirs.keys()}
+
+
 def find_conflicts(
-    side: Side, took: Taken, other_took: Taken, details_apart: list[tuple[str, list[str]]]
+    side: Side, took: Taken, other_took: Taken, details_apart: Mapping[str, tuple[str, ...]]
 ) -> list[Found]:
     """What the two sides did apart, as it stands on `side` after it took `took` and the
     other side `other_took`: both then hold the same, so one side is looked at, with the
@@ -239,8 +264,15 @@ def find_conflicts(
             o = by_id[original]
             if len(versions) > 1:
                 rival.update(v.uid for v in versions)
+                # the versions too: a third correction, after staff kept two, is new
+                rivals = tuple(sorted(v.uid for v in versions))
                 found.append(
-                    Found(uid_of[o.patient_id], kind.entity, ConflictKind.CORRECTED_TWICE, (o.uid,))
+                    Found(
+                        uid_of[o.patient_id],
+                        kind.entity,
+                        ConflictKind.CORRECTED_TWICE,
+                        (o.uid, *rivals),
+                    )
                 )
             if o.status == RecordStatus.VOIDED.value:
                 found.append(
@@ -281,8 +313,8 @@ def find_conflicts(
         if len(registrations) > 1 and set(registrations) & touched:
             ordered = tuple(sorted(registrations))
             found.append(Found(ordered[0], PATIENT_ENTITY, ConflictKind.REGISTERED_TWICE, ordered))
-    for patient_uid, entries in details_apart:
-        found.append(Found(patient_uid, PATIENT_ENTITY, ConflictKind.DETAILS_TWICE, tuple(entries)))
+    for patient_uid, entries in details_apart.items():
+        found.append(Found(patient_uid, PATIENT_ENTITY, ConflictKind.DETAILS_TWICE, entries))
     return found
 
 

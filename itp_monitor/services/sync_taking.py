@@ -58,12 +58,12 @@ class Side(Reader):
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
-        # patients whose details were changed here and on the other side (_replay_details)
-        self.details_apart: list[tuple[str, list[str]]] = []
 
     # --- taking what the other sent
 
-    def take(self, incoming: Outgoing) -> Taken:
+    def take(self, incoming: Outgoing, apart: set[str]) -> Taken:
+        """Takes what this side lacks of `incoming`; `apart`: the women whose details both
+        sides changed since they last met (details_changed_apart), left as they are."""
         taken = Taken()
         self._take_devices(incoming.devices)
         patient_ids, new_patients = self._take_patients(incoming.patients, taken)
@@ -86,7 +86,7 @@ class Side(Reader):
         self._insert_missing(PreferenceRow, incoming.preferences)
         self._take_audit(incoming.audit, patient_ids, taken)
         self._insert_missing(SettlementRow, incoming.settlements)
-        self._replay_details(taken, new_patients, incoming.settlements)
+        self._replay_details(taken, new_patients, apart)
         self._take_conflicts(incoming.conflicts, patient_ids)
         return taken
 
@@ -223,49 +223,24 @@ class Side(Reader):
         insert_audit_entries(self.session, values)
         taken.entries = missing
 
-    def _replay_details(
-        self, taken: Taken, new_patients: set[str], settlements: list[dict[str, Any]]
-    ) -> None:
-        """A patient's details changed on the other side change here, in the order they
-        were made there, each only from the details it was made from. Details changed
-        here too are kept, and the two changes become a conflict; a change that settled
-        such a conflict (named by a settlement) is applied over whatever stands here."""
-        settling = {s["audit_uid"] for s in settlements if s["audit_uid"]}
+    def _replay_details(self, taken: Taken, new_patients: set[str], apart: set[str]) -> None:
+        """A woman's details changed on the other side change here, each change in the
+        order it was made there, unless they were changed here too since the two last
+        met (`apart`): then each side keeps its own, and the two are a conflict."""
         for entry in taken.entries:
             if entry["entity"] != PATIENT_ENTITY or entry["action"] == AuditAction.CREATE:
                 continue
-            if entry["patient_uid"] in new_patients or entry["after"] is None:
-                continue  # a patient new here arrived as she stands
-            row = self.session.scalars(
-                select(Patient).where(Patient.uid == entry["patient_uid"])
-            ).one()
-            now = _details(row)
-            after = {k: v for k, v in entry["after"].items() if k in now}
-            before = {k: v for k, v in (entry["before"] or {}).items() if k in now}
-            if all(now[k] == v for k, v in after.items()):
-                continue
-            if entry["uid"] in settling or all(now[k] == v for k, v in before.items()):
-                for key, value in after.items():
+            whose = entry["patient_uid"]
+            if whose in new_patients or whose in apart or entry["after"] is None:
+                continue  # a woman new here arrived as she stands
+            row = self.session.scalars(select(Patient).where(Patient.uid == whose)).one()
+            for key, value in entry["after"].items():
+                if key in PATIENT_FIELDS or key == "linked_into":
                     setattr(row, key, _as_column(key, value))
-                if "linked_into" in entry["after"]:
-                    row.linked_into = entry["after"]["linked_into"]
-                self.session.flush()
-                taken.patients.add(row.uid)
-                taken.copied += 1
-                continue
-            latest = self.session.scalar(
-                select(AuditEntry.uid)
-                .where(
-                    AuditEntry.patient_id == row.id,
-                    AuditEntry.entity == PATIENT_ENTITY,
-                    AuditEntry.action != AuditAction.CREATE.value,
-                    AuditEntry.uid.not_in([e["uid"] for e in taken.entries]),
-                )
-                .order_by(AuditEntry.id.desc())
-                .limit(1)
-            )
-            self.details_apart.append((row.uid, sorted(u for u in (latest, entry["uid"]) if u)))
+            self.session.flush()
             taken.patients.add(row.uid)
+            taken.copied += 1
+        taken.patients.update(apart)
 
     def _take_conflicts(
         self, conflicts: list[dict[str, Any]], patient_ids: Mapping[str, int]
@@ -282,12 +257,6 @@ class Side(Reader):
             if c["uid"] not in have
         ]
         insert_many(self.session, table_of(ConflictRow), missing)
-
-
-def _details(row: Patient) -> dict[str, Any]:
-    """A patient's details as audit entries hold them (dates as ISO text)."""
-    values = {k: getattr(row, k) for k in PATIENT_FIELDS}
-    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in values.items()}
 
 
 def _as_column(key: str, value: Any) -> Any:

@@ -21,6 +21,7 @@ from itp_monitor.domain.records import PatientDetails, PlateletCount
 from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.domain.vocab import ConflictKind
 from itp_monitor.services.container import Services, build_services
+from itp_monitor.services.lab_import import LabOptions
 from itp_monitor.services.sync import SyncRefused
 from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import DatabaseTooNew, upgrade
@@ -312,3 +313,81 @@ def test_a_database_cannot_sync_with_itself(ward: Services) -> None:
     with pytest.raises(SyncRefused, match="this database itself"):
         ward.sync.sync(str(itself))
     assert held(ward.db) == before
+
+
+def test_a_woman_archived_on_one_device_and_archived_then_restored_on_the_other_is_a_conflict(
+    ward: Services, laptop: Services
+) -> None:
+    pid, lid = _mrn(ward, "DEMO-02"), _mrn(laptop, "DEMO-02")
+    laptop.patients.archive(lid, "delivered elsewhere")
+    ward.patients.archive(pid, "transferred")
+    ward.patients.restore(pid, "she is still ours")
+    outcome = laptop.sync.sync(ward.db.location.url)
+    assert outcome.new_conflicts == 1
+    details = _conflict(ward, ConflictKind.DETAILS_TWICE)
+    assert details.uid in {c.uid for c in laptop.conflicts.open()}
+    # settled on the ward: she stays on the ward, on both devices
+    ward.conflicts.keep(details.uid, "she is on the ward today")
+    ward.sync.sync(str(laptop.db.location.path))
+    assert not laptop.patients.get(lid).archived
+    assert held(laptop.db) == held(ward.db)
+    assert not ward.conflicts.open() and not laptop.conflicts.open()
+
+
+def test_details_kept_on_one_device_while_the_other_changed_them_again_is_a_new_conflict(
+    ward: Services, laptop: Services
+) -> None:
+    pid, lid = _mrn(ward, "DEMO-02"), _mrn(laptop, "DEMO-02")
+    here, there = ward.patients.get(pid).details, laptop.patients.get(lid).details
+    ward.patients.correct(pid, replace(here, name="Wang Fang"), "spelling")
+    laptop.patients.correct(lid, replace(there, name="Wang Fang B"), "spelling")
+    laptop.sync.sync(ward.db.location.url)
+    first = _conflict(ward, ConflictKind.DETAILS_TWICE)
+    ward.conflicts.keep(first.uid, "her ID card")
+    # the laptop, not yet told, weighs her: that is not lost under the ward's keep
+    laptop.patients.correct(
+        lid, replace(laptop.patients.get(lid).details, weight_kg=81.5), "weighed"
+    )
+    outcome = laptop.sync.sync(ward.db.location.url)
+    assert outcome.new_conflicts == 1
+    assert laptop.patients.get(lid).details.weight_kg == 81.5  # each keeps its own
+    second = _conflict(ward, ConflictKind.DETAILS_TWICE)
+    assert second.uid != first.uid and second.uid in {c.uid for c in laptop.conflicts.open()}
+
+
+def test_a_third_correction_after_two_were_kept_is_a_new_conflict(
+    ward: Services, laptop: Services, laptop_path: Path
+) -> None:
+    third_path = laptop_path.with_name("third.sqlite")
+    ward.sync.sync(str(third_path))  # a third device, away since before the corrections
+    third = laptop_at(third_path)
+    original = _counts(third, _mrn(third, "DEMO-01"))[0]
+    _synced_apart(ward, laptop)
+    twice = _conflict(ward, ConflictKind.CORRECTED_TWICE)
+    ward.conflicts.keep(twice.uid, "both readings were rechecked")
+    # the third device corrects the same count its own way: three versions stand now
+    third.records.correct(
+        original.id, count(original.record.value + 5, hours=0), "third", confirmed=True
+    )
+    outcome = third.sync.sync(ward.db.location.url)
+    assert outcome.new_conflicts == 1
+    again = [c for c in ward.conflicts.open() if c.what is ConflictKind.CORRECTED_TWICE]
+    assert len(again) == 1 and again[0].uid != twice.uid and len(again[0].versions) == 3
+    third.db.dispose()
+
+
+def test_after_a_link_the_kept_registration_takes_new_results_and_corrections(
+    ward: Services, laptop: Services, tmp_path: Path
+) -> None:
+    _synced_apart(ward, laptop)
+    twice = _conflict(ward, ConflictKind.REGISTERED_TWICE)
+    keep = max(twice.patient_ids)  # the later registration: lookups must not prefer the other
+    ward.conflicts.link(twice.uid, keep, "one woman")
+    kept = ward.patients.get(keep)
+    assert ward.patients.find("N5005") == kept  # the closed registration is not found
+    # her details can be corrected although a closed registration holds her MRN
+    ward.patients.correct(keep, replace(kept.details, weight_kg=64.0), "weighed")
+    lab = tmp_path / "lab.csv"
+    lab.write_text(f"mrn,collected_at,platelets\n{kept.details.mrn},{NOW:%Y-%m-%dT%H:%M},18\n")
+    ward.labs.save(lab, LabOptions(unit="10^9/L"))
+    assert [c.record.value for c in _counts(ward, keep)][-1] == 18
