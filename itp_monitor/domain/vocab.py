@@ -52,6 +52,7 @@ class ConflictKind(StrEnum):
     SECOND_DELIVERY = "second_delivery"
     REGISTERED_TWICE = "registered_twice"
     DETAILS_TWICE = "details_twice"
+    SETTLED_TWICE = "settled_twice"
 
     @property
     def label(self) -> str:
@@ -66,6 +67,7 @@ _CONFLICT_LABELS = {
     ConflictKind.SECOND_DELIVERY: "a second delivery, from another device",
     ConflictKind.REGISTERED_TWICE: "registered on two devices",
     ConflictKind.DETAILS_TWICE: "details changed on two devices",
+    ConflictKind.SETTLED_TWICE: "settled differently on two devices",
 }
 
 

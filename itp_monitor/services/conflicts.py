@@ -101,8 +101,8 @@ def _descendants(session: Session, model: Any, uid: str) -> list[Any]:
 def _holds(session: Session, conflict: ConflictRow) -> bool:
     """Whether what made the conflict still stands."""
     what = ConflictKind(conflict.what)
-    if what is ConflictKind.DETAILS_TWICE:
-        return True  # only a settlement closes it
+    if what in (ConflictKind.DETAILS_TWICE, ConflictKind.SETTLED_TWICE):
+        return True  # only staff's settlement closes it
     if what is ConflictKind.REGISTERED_TWICE:
         rows = session.execute(
             select(Patient.mrn, Patient.linked_into).where(Patient.uid.in_(conflict.subjects))
@@ -122,12 +122,42 @@ def _holds(session: Session, conflict: ConflictRow) -> bool:
 
 
 def still_open(session: Session, patient_id: int | None = None) -> list[ConflictRow]:
-    """The conflicts no settlement names whose cause still stands, oldest first."""
+    """The conflicts no settlement names, oldest first. A conflict found by a sync is
+    open even when one device had already undone its part unknowing: staff say so."""
     query = select(ConflictRow).order_by(ConflictRow.id)
     if patient_id is not None:
         query = query.where(ConflictRow.patient_id == patient_id)
     settled = _settled(session)
-    return [c for c in session.scalars(query) if c.uid not in settled and _holds(session, c)]
+    return [c for c in session.scalars(query) if c.uid not in settled]
+
+
+def settle_resolved(
+    session: Session,
+    patient_id: int,
+    entry_uid: str,
+    user: str,
+    now_utc: datetime,
+    how: Settlement,
+) -> None:
+    """Settles each open conflict of hers whose cause the change `entry_uid` (an ordinary
+    correction or void) took away: one version left of two, a registration's new MRN."""
+    open_now = [
+        c
+        for c in still_open(session)
+        if patient_id in _registrations(session, c) and not _holds(session, c)
+    ]
+    for conflict in open_now:
+        session.add(
+            SettlementRow(
+                conflict_uid=conflict.uid,
+                how=how.value,
+                at_utc=now_utc,
+                user=user,
+                reason=f"settled by an ordinary {how.value} change",
+                audit_uid=entry_uid,
+            )
+        )
+    session.flush()
 
 
 def _registrations(session: Session, conflict: ConflictRow) -> tuple[int, ...]:
@@ -155,6 +185,15 @@ def patients_in_conflict(session: Session) -> dict[int, int]:
 
 def _versions(session: Session, conflict: ConflictRow) -> tuple[str, ...]:
     """What stands of the conflict, each in a few words, with its device and who."""
+    if ConflictKind(conflict.what) is ConflictKind.SETTLED_TWICE:
+        devices = dict(session.execute(select(Device.uid, Device.name)).all())
+        settlements = session.scalars(
+            select(SettlementRow).where(SettlementRow.uid.in_(conflict.subjects))
+        )
+        return tuple(
+            f"{s.how} by {s.user} on {devices.get(s.device, 'another device')}: {s.reason}"
+            for s in settlements
+        )
     if conflict.entity == PATIENT_ENTITY:
         patients = session.scalars(select(Patient).where(Patient.uid.in_(conflict.subjects)))
         return tuple(f"{p.mrn} {p.name}, registered by {p.created_by}" for p in patients)
@@ -351,7 +390,7 @@ class ConflictService(ServiceBase):
         conflict = session.scalars(select(ConflictRow).where(ConflictRow.uid == uid)).one_or_none()
         if conflict is None:
             raise NotFound(f"no conflict {uid}")
-        if conflict.uid in _settled(session) or not _holds(session, conflict):
+        if conflict.uid in _settled(session):
             raise InvalidEntry(
                 [Problem("conflict", "was already settled, here or on another device")]
             )

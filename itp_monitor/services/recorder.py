@@ -25,7 +25,7 @@ from itp_monitor.domain.validation import (
     NeedsConfirmation,
     Problem,
 )
-from itp_monitor.domain.vocab import AuditAction, RecordStatus
+from itp_monitor.domain.vocab import AuditAction, RecordStatus, Settlement
 from itp_monitor.services import audit
 from itp_monitor.services.errors import NotFound
 from itp_monitor.services.kinds import Kind, kind_of
@@ -208,10 +208,12 @@ class Recorder:
         )
         entry["uid"] = models.new_uid()
         audit.add(self.session, entry)
-        # a correction of her details settles a conflict over them, here and at each sync
+        # a correction of her details settles a conflict over them, here and at each sync,
+        # and a new MRN one of two registrations of it
         from itp_monitor.services.conflicts import settle_details_by_correction
 
         settle_details_by_correction(self.session, row.id, entry["uid"], self.user, self.now_utc)
+        self._settle_resolved(row.id, entry["uid"], Settlement.CORRECTED)
         return after
 
     def set_archived(self, patient_id: int, archived: bool, reason: str) -> PatientInfo:
@@ -304,7 +306,7 @@ class Recorder:
         old.status = RecordStatus.CORRECTED.value
         self.session.flush()  # frees the current-only unique indexes for the new version
         row = self._new_row(kind, old.patient_id, kind.values(record), supersedes=old.id)
-        self._audit(
+        entry_uid = self._audit(
             AuditAction.CORRECT,
             kind.entity,
             record_id=row.id,
@@ -315,6 +317,7 @@ class Recorder:
             reason=reason,
             original_id=old.id,
         )
+        self._settle_resolved(old.patient_id, entry_uid, Settlement.CORRECTED)
         return stored(kind, row)
 
     def void(self, record_type: type[R], record_id: int, reason: str) -> Stored[R]:
@@ -330,7 +333,7 @@ class Recorder:
         values = kind.values(kind.from_row(row))
         row.status = RecordStatus.VOIDED.value
         self.session.flush()
-        self._audit(
+        entry_uid = self._audit(
             AuditAction.VOID,
             kind.entity,
             record_id=row.id,
@@ -341,6 +344,7 @@ class Recorder:
             reason=reason,
             original_id=row.id,
         )
+        self._settle_resolved(row.patient_id, entry_uid, Settlement.VOIDED)
         return stored(kind, row)
 
     # --- helpers ------------------------------------------------------------
@@ -428,8 +432,19 @@ class Recorder:
             at_utc=self.now_utc, user=self.user, action=action, entity=entity, **fields
         )
 
-    def _audit(self, action: AuditAction, entity: str, **fields: Unpack[audit.Fields]) -> None:
-        audit.add(self.session, self._entry(action, entity, **fields))
+    def _audit(self, action: AuditAction, entity: str, **fields: Unpack[audit.Fields]) -> str:
+        """Writes the entry; returns its uid."""
+        entry = self._entry(action, entity, **fields)
+        entry["uid"] = models.new_uid()
+        audit.add(self.session, entry)
+        return str(entry["uid"])
+
+    def _settle_resolved(self, patient_id: int, entry_uid: str, how: Settlement) -> None:
+        """A change that leaves a conflict of hers without its cause settles it, here and,
+        at the next sync, everywhere (services/conflicts.py)."""
+        from itp_monitor.services.conflicts import settle_resolved
+
+        settle_resolved(self.session, patient_id, entry_uid, self.user, self.now_utc, how)
 
 
 def _settle(

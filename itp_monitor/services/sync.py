@@ -117,7 +117,7 @@ class SyncService(ServiceBase):
             got_a = a.take(out_b, set(apart))
             progress("Looking for conflicts")
             # both sides now hold the same: what one finds, the other would
-            found = find_conflicts(a, got_a, got_b, apart)
+            found = find_conflicts(a, got_a, got_b, apart) + settled_apart(a, got_a, got_b)
             new = _add_conflicts(a, b, found, now_utc)
             sync_uid = new_uid()
             sent, received = got_b.copied, got_a.copied
@@ -316,6 +316,31 @@ def find_conflicts(
     for patient_uid, entries in details_apart.items():
         found.append(Found(patient_uid, PATIENT_ENTITY, ConflictKind.DETAILS_TWICE, entries))
     return found
+
+
+def settled_apart(side: Side, took: Taken, other_took: Taken) -> list[Found]:
+    """Conflicts each side settled its own way, unknowing of the other's settlement (one
+    kept both counts, the other voided one; each voided the other's correction): a
+    conflict again, so that what staff decided on one device is not undone unseen. Details
+    settled on both are left out: each settlement changed them, which is a conflict over
+    her details already (details_changed_apart)."""
+    mine: dict[str, set[str]] = defaultdict(set)
+    theirs: dict[str, set[str]] = defaultdict(set)
+    for took_here, into in ((took, mine), (other_took, theirs)):
+        for settlement in took_here.settlements:
+            into[settlement["conflict_uid"]].add(settlement["uid"])
+    twice = mine.keys() & theirs.keys()
+    if not twice:
+        return []
+    rows = side.session.execute(
+        select(ConflictRow.uid, ConflictRow.entity, Patient.uid)
+        .join(Patient, Patient.id == ConflictRow.patient_id)
+        .where(ConflictRow.uid.in_(twice), ConflictRow.what != ConflictKind.DETAILS_TWICE.value)
+    ).all()
+    return [
+        Found(patient, entity, ConflictKind.SETTLED_TWICE, tuple(sorted(mine[c] | theirs[c])))
+        for c, entity, patient in rows
+    ]
 
 
 def _add_conflicts(a: Side, b: Side, found: list[Found], now_utc: datetime) -> int:

@@ -51,6 +51,7 @@ class Taken:
     rows: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # new uids
     statuses: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     entries: list[dict[str, Any]] = field(default_factory=list)  # audit entries, as taken
+    settlements: list[dict[str, Any]] = field(default_factory=list)  # as taken
 
 
 class Side(Reader):
@@ -85,7 +86,7 @@ class Side(Reader):
         self._insert_missing(ProtocolSettingRow, incoming.settings)
         self._insert_missing(PreferenceRow, incoming.preferences)
         self._take_audit(incoming.audit, patient_ids, taken)
-        self._insert_missing(SettlementRow, incoming.settlements)
+        taken.settlements = self._insert_missing(SettlementRow, incoming.settlements)
         self._replay_details(taken, new_patients, apart)
         self._take_conflicts(incoming.conflicts, patient_ids)
         return taken

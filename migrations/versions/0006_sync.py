@@ -71,6 +71,7 @@ CONFLICT_KINDS = (
     "second_delivery",
     "registered_twice",
     "details_twice",
+    "settled_twice",
 )
 SETTLEMENTS = ("corrected", "voided", "kept", "linked")
 

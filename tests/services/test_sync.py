@@ -391,3 +391,49 @@ def test_after_a_link_the_kept_registration_takes_new_results_and_corrections(
     lab.write_text(f"mrn,collected_at,platelets\n{kept.details.mrn},{NOW:%Y-%m-%dT%H:%M},18\n")
     ward.labs.save(lab, LabOptions(unit="10^9/L"))
     assert [c.record.value for c in _counts(ward, keep)][-1] == 18
+
+
+def _rival_corrections(services: Services, patient_id: int) -> dict[str, Any]:
+    """Her two corrections of one count made on two devices, by who entered each."""
+    return {
+        c.entered_by: c
+        for c in _counts(services, patient_id)
+        if c.supersedes_id is not None and c.record.collected_at == NOW
+    }
+
+
+def test_a_conflict_settled_differently_on_two_devices_is_a_conflict_again(
+    ward: Services, laptop: Services
+) -> None:
+    ids = _synced_apart(ward, laptop)
+    twice = _conflict(ward, ConflictKind.CORRECTED_TWICE)
+    # each device, unknowing of the other, voids the other's correction
+    on_ward = _rival_corrections(ward, ids["pid"])
+    on_laptop = _rival_corrections(laptop, ids["lid"])
+    ward.records.void(PlateletCount, on_ward["nurse.laptop"].id, "the ward's is right")
+    laptop.records.void(PlateletCount, on_laptop[USER].id, "the laptop's is right")
+    for side in (ward, laptop):
+        assert twice.uid not in {c.uid for c in side.conflicts.open()}
+    outcome = laptop.sync.sync(ward.db.location.url)
+    assert outcome.new_conflicts == 1
+    for side in (ward, laptop):
+        again = _conflict(side, ConflictKind.SETTLED_TWICE)
+        assert len(again.versions) == 2
+        assert any("nurse.laptop" in v for v in again.versions)
+    assert held(laptop.db) == held(ward.db)
+
+
+def test_a_conflict_whose_one_side_was_undone_unknowing_stays_open_for_staff(
+    ward: Services, laptop: Services
+) -> None:
+    pid, lid = _mrn(ward, "DEMO-01"), _mrn(laptop, "DEMO-01")
+    first = _counts(ward, pid)[0]
+    mine = ward.records.correct(
+        first.id, count(first.record.value + 1, hours=0), "x", confirmed=True
+    )
+    ward.records.void(PlateletCount, mine.id, "no count was taken then")  # nothing stands
+    theirs = _counts(laptop, lid)[0]
+    laptop.records.correct(theirs.id, count(theirs.record.value + 2, hours=0), "y", confirmed=True)
+    outcome = laptop.sync.sync(ward.db.location.url)
+    assert (outcome.new_conflicts, outcome.open_conflicts) == (1, 1)
+    assert _conflict(ward, ConflictKind.CORRECTED_TWICE).versions  # what stands: the laptop's
