@@ -53,6 +53,7 @@ class ConflictKind(StrEnum):
     REGISTERED_TWICE = "registered_twice"
     DETAILS_TWICE = "details_twice"
     SETTLED_TWICE = "settled_twice"
+    ON_LINKED = "on_linked"  # entered on a registration another device had linked away
 
     @property
     def label(self) -> str:
@@ -68,6 +69,7 @@ _CONFLICT_LABELS = {
     ConflictKind.REGISTERED_TWICE: "registered on two devices",
     ConflictKind.DETAILS_TWICE: "details changed on two devices",
     ConflictKind.SETTLED_TWICE: "settled differently on two devices",
+    ConflictKind.ON_LINKED: "entered on a registration since linked into hers",
 }
 
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from itp_monitor.domain.problems import Problem
@@ -98,11 +98,26 @@ def _descendants(session: Session, model: Any, uid: str) -> list[Any]:
     return found
 
 
+def _stranded(session: Session, registration_uid: str) -> int:
+    """How many current records a registration holds (one closed by a link should hold
+    none: what another device entered on it before it heard of the link)."""
+    pid = session.scalar(select(Patient.id).where(Patient.uid == registration_uid))
+    return sum(
+        session.scalar(
+            select(func.count()).where(kind.row.patient_id == pid, kind.row.status == CURRENT)
+        )
+        or 0
+        for kind in KINDS
+    )
+
+
 def _holds(session: Session, conflict: ConflictRow) -> bool:
     """Whether what made the conflict still stands."""
     what = ConflictKind(conflict.what)
     if what in (ConflictKind.DETAILS_TWICE, ConflictKind.SETTLED_TWICE):
         return True  # only staff's settlement closes it
+    if what is ConflictKind.ON_LINKED:
+        return _stranded(session, conflict.subjects[0]) > 0
     if what is ConflictKind.REGISTERED_TWICE:
         rows = session.execute(
             select(Patient.mrn, Patient.linked_into).where(Patient.uid.in_(conflict.subjects))
@@ -194,6 +209,12 @@ def _versions(session: Session, conflict: ConflictRow) -> tuple[str, ...]:
             f"{s.how} by {s.user} on {devices.get(s.device, 'another device')}: {s.reason}"
             for s in settlements
         )
+    if ConflictKind(conflict.what) is ConflictKind.ON_LINKED:
+        closed = session.scalars(select(Patient).where(Patient.uid == conflict.subjects[0])).one()
+        return (
+            f"{_stranded(session, closed.uid)} records on the closed registration "
+            f"{closed.mrn} {closed.name}: link again to move them into hers",
+        )
     if conflict.entity == PATIENT_ENTITY:
         patients = session.scalars(select(Patient).where(Patient.uid.in_(conflict.subjects)))
         return tuple(f"{p.mrn} {p.name}, registered by {p.created_by}" for p in patients)
@@ -282,11 +303,21 @@ class ConflictService(ServiceBase):
         with self.recording() as recorder:
             session = recorder.session
             conflict = self._open_one(session, conflict_uid)
-            if ConflictKind(conflict.what) is not ConflictKind.REGISTERED_TWICE:
+            what = ConflictKind(conflict.what)
+            if what not in (ConflictKind.REGISTERED_TWICE, ConflictKind.ON_LINKED):
                 raise InvalidEntry(
                     [Problem("conflict", "only two registrations of one woman can be linked")]
                 )
             keep = session.get(Patient, keep_patient_id)
+            if what is ConflictKind.ON_LINKED:  # again: into the one it was linked into
+                closed = session.scalars(
+                    select(Patient).where(Patient.uid == conflict.subjects[0])
+                ).one()
+                if keep is None or keep.uid != closed.linked_into:
+                    raise NotFound("that registration is not the one this was linked into")
+                self._move_records(recorder, closed, keep, reason)
+                self._settle(session, conflict, Settlement.LINKED, reason, None, recorder.now_utc)
+                return EVERYTHING
             if keep is None or keep.uid not in conflict.subjects:
                 raise NotFound("the registration to keep is not one of this conflict's")
             moved = 0

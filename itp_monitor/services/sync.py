@@ -304,6 +304,19 @@ def find_conflicts(
                 found.append(
                     Found(uid_of[group[0].patient_id], kind.entity, what, tuple(sorted(uids)))
                 )
+    # records that reached a registration another device had linked into another
+    closed = {uid: (pid, kept) for uid, (pid, _, kept) in patients.items() if kept is not None}
+    for uid in touched & closed.keys():
+        pid, kept = closed[uid]
+        stranded = sorted(
+            u
+            for kind in KINDS
+            for u in side.session.scalars(
+                select(kind.row.uid).where(kind.row.patient_id == pid, kind.row.status == CURRENT)
+            )
+        )
+        if stranded and kept in patients:
+            found.append(Found(kept, PATIENT_ENTITY, ConflictKind.ON_LINKED, (uid, *stranded)))
     # one MRN, two registrations
     by_mrn: dict[str, list[str]] = defaultdict(list)
     for uid, (_, mrn, linked) in patients.items():

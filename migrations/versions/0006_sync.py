@@ -72,6 +72,7 @@ CONFLICT_KINDS = (
     "registered_twice",
     "details_twice",
     "settled_twice",
+    "on_linked",
 )
 SETTLEMENTS = ("corrected", "voided", "kept", "linked")
 

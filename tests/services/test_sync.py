@@ -437,3 +437,28 @@ def test_a_conflict_whose_one_side_was_undone_unknowing_stays_open_for_staff(
     outcome = laptop.sync.sync(ward.db.location.url)
     assert (outcome.new_conflicts, outcome.open_conflicts) == (1, 1)
     assert _conflict(ward, ConflictKind.CORRECTED_TWICE).versions  # what stands: the laptop's
+
+
+def test_a_count_entered_on_a_registration_linked_away_meanwhile_is_shown_and_moved(
+    ward: Services, laptop: Services
+) -> None:
+    _synced_apart(ward, laptop)
+    twice = _conflict(ward, ConflictKind.REGISTERED_TWICE)
+    kept = ward.patients.find("N5005")
+    assert kept is not None
+    ward.conflicts.link(twice.uid, kept.id, "one woman")
+    # the laptop, not yet told, records her falling count on its own registration
+    on_laptop = next(
+        s.patient for s in laptop.patients.summaries() if s.patient.details.mrn == "n5005"
+    )
+    laptop.records.record(on_laptop.id, count(23, hours=0.5), confirmed=True)
+    outcome = laptop.sync.sync(ward.db.location.url)
+    assert outcome.new_conflicts == 1
+    stranded = _conflict(ward, ConflictKind.ON_LINKED)
+    assert stranded.patient_id == kept.id  # shown on the woman on the board
+    assert stranded.uid in {c.uid for c in laptop.conflicts.open()}
+    ward.conflicts.link(stranded.uid, kept.id, "her count from the clinic")
+    assert 23 in [c.record.value for c in _counts(ward, kept.id)]
+    laptop.sync.sync(ward.db.location.url)
+    assert not [c for c in laptop.conflicts.open() if c.what is ConflictKind.ON_LINKED]
+    assert held(laptop.db) == held(ward.db)

@@ -59,6 +59,10 @@ def _cell(text: str) -> QTableWidgetItem:
     return item
 
 
+# two registrations of one woman, or records entered on one since linked into another
+LINKABLE = (ConflictKind.REGISTERED_TWICE, ConflictKind.ON_LINKED)
+
+
 class ConflictsDialog(QDialog):
     """The open conflicts, and a button for each way to settle the one selected."""
 
@@ -152,9 +156,7 @@ class ConflictsDialog(QDialog):
         writes = c is not None and self.read_only_note is None
         self.keep_button.setEnabled(writes)
         self.open_button.setEnabled(c is not None)
-        self.link_button.setEnabled(
-            writes and c is not None and c.what is ConflictKind.REGISTERED_TWICE
-        )
+        self.link_button.setEnabled(writes and c is not None and c.what in LINKABLE)
 
     def _settle(self, title: str, question: str, action: str, act: Callable[[str], Any]) -> None:
         dialog = ReasonDialog(title, question, action, act=act, parent=self)
@@ -202,7 +204,7 @@ class ConflictsDialog(QDialog):
 
     def link_two(self) -> None:
         c = self.selected()
-        if c is None or c.what is not ConflictKind.REGISTERED_TWICE:
+        if c is None or c.what not in LINKABLE:
             return
         found = [(s.patient, s.count_total) for s in self.registrations(c)]
         names = [f"{p.mrn} {p.name}, EDD {p.edd:%d %b %Y}, {counted(n, 'count')}" for p, n in found]
