@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from itp_monitor.domain.vocab import AuditAction, ConflictKind, RecordStatus
 from itp_monitor.services.conflicts import still_open
@@ -149,25 +149,33 @@ class SyncService(ServiceBase):
 
 
 def _own_device_apart(db: Database, partner: Database) -> None:
-    """A database copied as a file holds its original's device: the copy (the other side)
-    gets a device of its own, so that what each makes from now on is told apart."""
-    with db.reading() as session:
-        mine = session.scalars(select(Device).where(Device.this_device)).one()
-    with partner.writing() as session:
-        theirs = session.scalars(select(Device).where(Device.this_device)).one()
-        if theirs.uid != mine.uid:
-            return
-        theirs.this_device = False
+    """A database copied as a file holds its original's device. The copy gets a device of
+    its own, so that what each makes from now on is told apart: the side that has made
+    fewer changes (a laptop copied from the ward), or, if as many, the one that syncs (a
+    laptop just copied, synced from the laptop)."""
+
+    def own_and_changes(database: Database) -> tuple[str, int]:
+        with database.reading() as session:
+            own = session.scalars(select(Device.uid).where(Device.this_device)).one()
+            return own, session.scalar(select(func.count(AuditEntry.id))) or 0
+
+    (mine, made_here), (theirs, made_there) = own_and_changes(db), own_and_changes(partner)
+    if mine != theirs:
+        return
+    copy = db if made_here <= made_there else partner
+    with copy.writing() as session:
+        old = session.scalars(select(Device).where(Device.this_device)).one()
+        old.this_device = False
         session.flush()
         session.add(
             Device(
                 uid=new_uid(),
-                name=f"{theirs.name} (copy)"[:200],
+                name=f"{old.name} (copy)"[:200],
                 this_device=True,
-                first_seen_utc=theirs.first_seen_utc,
+                first_seen_utc=old.first_seen_utc,
             )
         )
-    partner.engine.dispose()  # each connection remembers its device (models.this_device)
+    copy.engine.dispose()  # each connection remembers its device (models.this_device)
 
 
 def _common_marks(a: Side, b: Side) -> tuple[dict[str, int] | None, dict[str, int] | None]:

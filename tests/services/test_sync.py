@@ -271,8 +271,12 @@ def test_a_copied_database_becomes_a_device_of_its_own_at_its_first_sync(
     copied = laptop_at(copy)
     if ward.db.location.path is not None:
         assert copied.device.this().uid == ward.device.this().uid
+    ward_device = ward.device.this()
     copied.sync.sync(ward.db.location.url)
-    assert copied.device.this().uid != ward.device.this().uid
+    assert ward.device.this() == ward_device  # the original keeps its device and name
+    assert copied.device.this().uid != ward_device.uid
+    if ward.db.location.path is not None:  # the file copy is named for what it is
+        assert copied.device.this().name.endswith("(copy)")
     # what each makes from now on is told apart
     copied.records.record(_mrn(copied, "DEMO-01"), count(49, hours=3), confirmed=True)
     ward.records.record(_mrn(ward, "DEMO-01"), count(51, hours=3.5), confirmed=True)
