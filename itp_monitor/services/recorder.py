@@ -326,7 +326,13 @@ class Recorder:
         kind = kind_of(record_type)
         row = self._current_row(kind, record_id)
         newborn = current_query(NeonatalCountRow, row.patient_id)
-        if record_type is Delivery and self.session.scalar(select(exists(newborn))):
+        # a second delivery from another device (a conflict) may be voided: one stays
+        others = current_query(DeliveryRow, row.patient_id).where(DeliveryRow.id != row.id)
+        if (
+            record_type is Delivery
+            and self.session.scalar(select(exists(newborn)))
+            and not self.session.scalar(select(exists(others)))
+        ):
             raise InvalidEntry(
                 [Problem("delivery", "newborn counts are recorded after it; void them first")]
             )

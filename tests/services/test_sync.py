@@ -17,7 +17,7 @@ from holdings import held
 from postgres import on_both_databases
 from sqlalchemy import text
 
-from itp_monitor.domain.records import PatientDetails, PlateletCount
+from itp_monitor.domain.records import Delivery, NeonatalCount, PatientDetails, PlateletCount
 from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.domain.vocab import ConflictKind
 from itp_monitor.services.container import Services, build_services
@@ -466,3 +466,36 @@ def test_a_count_entered_on_a_registration_linked_away_meanwhile_is_shown_and_mo
     laptop.sync.sync(ward.db.location.url)
     assert not [c for c in laptop.conflicts.open() if c.what is ConflictKind.ON_LINKED]
     assert held(laptop.db) == held(ward.db)
+
+
+def test_a_second_delivery_from_another_device_can_be_voided_beside_the_newborns_counts(
+    ward: Services, laptop: Services
+) -> None:
+    pid, lid = _mrn(ward, "DEMO-05"), _mrn(laptop, "DEMO-05")
+    born = NOW - timedelta(hours=6)
+    ward.records.record(pid, Delivery(born, "caesarean"), confirmed=True)
+    ward.records.record(pid, NeonatalCount(born + timedelta(hours=1), 140), confirmed=True)
+    laptop.records.record(lid, Delivery(born - timedelta(hours=1), "vaginal"), confirmed=True)
+    laptop.sync.sync(ward.db.location.url)
+    second = _conflict(ward, ConflictKind.SECOND_DELIVERY)
+    both = _current_deliveries(ward, pid)
+    theirs = next(d for d in both if d.entered_by == "nurse.laptop")
+    ward.records.void(Delivery, theirs.id, "entered for the wrong woman")
+    assert second.uid not in {c.uid for c in ward.conflicts.open()}
+    # the one left still cannot go while her newborn's counts stand
+    (mine,) = _current_deliveries(ward, pid)
+    assert mine.entered_by == USER
+    with pytest.raises(InvalidEntry, match="newborn counts"):
+        ward.records.void(Delivery, mine.id, "no")
+
+
+def _current_deliveries(services: Services, patient_id: int) -> list[Any]:
+    with services.db.reading() as session:
+        rows = session.execute(
+            text(
+                "SELECT id, entered_by FROM deliveries "
+                "WHERE patient_id = :p AND status = 'current' ORDER BY id"
+            ),
+            {"p": patient_id},
+        ).all()
+    return list(rows)
