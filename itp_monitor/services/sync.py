@@ -81,7 +81,15 @@ class SyncService(ServiceBase):
         """Brings this database and `other` (a file, created when absent, or a database
         URL) to the same records. Raises SyncRefused, SchemaError or StorageFailure when
         it cannot; then neither side was changed."""
+        if not other.strip():
+            raise SyncRefused("no other database was named: give a file, or a database URL")
         location = resolve_location(other)
+        in_memory = location.path is None or str(location.path) == ":memory:"
+        if in_memory and location.url.startswith("sqlite"):
+            raise SyncRefused(
+                f"{location.name()} is a database in memory, gone when the sync ends: "
+                "give a file, or a database URL"
+            )
         same_file = location.path is not None and location.path == self.db.location.path
         if same_file or location.url == self.db.location.url:
             raise SyncRefused(f"{location.name()} is this database itself")

@@ -113,7 +113,7 @@ def test_a_newer_database_is_refused_in_one_line_and_neither_side_changes(
 
 
 def test_a_folder_or_an_unusable_url_is_refused_in_one_line(ward: str, tmp_path: Path) -> None:
-    for other in (str(tmp_path), "nosuchdriver://host/db"):
+    for other in (str(tmp_path), "nosuchdriver://host/db", "", "sqlite://", "sqlite:///:memory:"):
         refused = run("--db", ward, "sync", other)
         assert refused.returncode == 1, other
         assert refused.stderr.startswith("itp-monitor sync: ")
