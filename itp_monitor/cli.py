@@ -321,6 +321,8 @@ def _sync(services: Services, args: argparse.Namespace) -> int:
             line = f"{line}; nothing was changed on either side"
         print(f"{command}: {line}", file=sys.stderr)
         return EXIT_REFUSED
+    for notice in outcome.notices:  # as import's notes: on standard error, also with --json
+        print(f"note: {notice}", file=sys.stderr)
     if args.json:
         print(json.dumps(outcome.as_json()))
         return EXIT_OK

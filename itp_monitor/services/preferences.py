@@ -27,7 +27,9 @@ def preference(session: Session, key: str, default: Any = None) -> Any:
     row = session.scalar(
         select(PreferenceRow)
         .where(PreferenceRow.key == key)
-        .order_by(PreferenceRow.set_at_utc.desc(), PreferenceRow.id.desc())
+        .order_by(
+            PreferenceRow.set_at_utc.desc(), PreferenceRow.device.desc(), PreferenceRow.id.desc()
+        )
     )
     return row.value if row is not None else default
 

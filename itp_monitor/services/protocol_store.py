@@ -45,9 +45,10 @@ class SettingState:
 
 def _latest_rows(session: Session, at_utc: datetime | None) -> dict[str, ProtocolSettingRow]:
     # The latest change wins, by when it was made: the same on every device a sync brought
-    # the changes to (ids differ between databases; they break ties within one).
+    # the changes to. Changes made at one moment are ordered by their device, then, within
+    # one device, by the order it made them (a sync copies them in that order).
     query = select(ProtocolSettingRow).order_by(
-        ProtocolSettingRow.set_at_utc, ProtocolSettingRow.id
+        ProtocolSettingRow.set_at_utc, ProtocolSettingRow.device, ProtocolSettingRow.id
     )
     if at_utc is not None:
         query = query.where(ProtocolSettingRow.set_at_utc <= at_utc)

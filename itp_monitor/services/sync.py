@@ -30,11 +30,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from itp_monitor.domain.protocol import out_of_order, protocol_book
 from itp_monitor.domain.vocab import AuditAction, ConflictKind, RecordStatus
 from itp_monitor.services.conflicts import still_open
 from itp_monitor.services.context import cycle_collector_paused, to_utc
 from itp_monitor.services.kinds import KINDS
+from itp_monitor.services.protocol_store import protocol_in_force
 from itp_monitor.services.recorder import PATIENT_ENTITY
 from itp_monitor.services.sync_reading import Outgoing, table_of
 from itp_monitor.services.sync_taking import Side, SyncRefused, Taken
@@ -59,6 +62,7 @@ class SyncOutcome:
     open_conflicts: int
     other: str  # where the other side is, as it is named to people
     other_device: str  # its name
+    notices: tuple[str, ...] = ()  # what staff should check: the protocol changed on both
 
     def as_json(self) -> dict[str, int]:
         return {
@@ -145,6 +149,7 @@ class SyncService(ServiceBase):
                     new_conflicts=new,
                 )
             open_now = len(still_open(mine))
+            notices = protocol_notices(mine, got_a, got_b)
             progress("Saving")
         return SyncOutcome(
             sent=sent,
@@ -153,6 +158,7 @@ class SyncService(ServiceBase):
             open_conflicts=open_now,
             other=partner.location.name(),
             other_device=b.device_name,
+            notices=notices,
         )
 
 
@@ -345,6 +351,36 @@ def find_conflicts(
     for patient_uid, entries in details_apart.items():
         found.append(Found(patient_uid, PATIENT_ENTITY, ConflictKind.DETAILS_TWICE, entries))
     return found
+
+
+def protocol_notices(session: Session, took: Taken, other_took: Taken) -> tuple[str, ...]:
+    """What staff should check when both sides changed the protocol since they met: each
+    change was checked alone, not with the other's. The latest change of a setting is in
+    force on both (protocol_store.py); a pair that puts the protocol out of order (a
+    critical threshold above the treatment one) is said as such."""
+    if not (took.settings and other_took.settings):
+        return ()
+    book = protocol_book()
+    said: list[str] = []
+    both = {s["key"] for s in took.settings} & {s["key"] for s in other_took.settings}
+    for key in sorted(both):
+        label = book.settings[key].label if key in book.settings else key
+        said.append(
+            f"The protocol setting '{label}' was changed on both devices since they last "
+            "met; the later change is in force on both: check it in Settings → Protocol."
+        )
+    clashes = out_of_order(protocol_in_force(session).values, book)
+    said += [
+        f"The protocol is out of order after changes made on two devices: {clash}; "
+        "correct it in Settings → Protocol."
+        for clash in clashes
+    ]
+    if not said:
+        said.append(
+            "The protocol was changed on both devices since they last met (different "
+            "settings); both changes are in force: check them in Settings → Protocol."
+        )
+    return tuple(said)
 
 
 def settled_apart(side: Side, took: Taken, other_took: Taken) -> list[Found]:

@@ -170,7 +170,9 @@ class Reader:
         )
 
     def _simple(self, model: Any, where: Any) -> list[dict[str, Any]]:
-        return dicts(self.session.execute(select(table_of(model)).where(where)))
+        # in the order they were made here, which a sync keeps (protocol_store.py)
+        query = select(table_of(model)).where(where).order_by(table_of(model).c.id)
+        return dicts(self.session.execute(query))
 
     def _versions(self, model: type[ClinicalRow], where: Any) -> list[dict[str, Any]]:
         table = table_of(model)

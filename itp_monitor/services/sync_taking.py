@@ -52,6 +52,7 @@ class Taken:
     statuses: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     entries: list[dict[str, Any]] = field(default_factory=list)  # audit entries, as taken
     settlements: list[dict[str, Any]] = field(default_factory=list)  # as taken
+    settings: list[dict[str, Any]] = field(default_factory=list)  # protocol changes, as taken
 
 
 class Side(Reader):
@@ -83,7 +84,7 @@ class Side(Reader):
                 if r["status"] != CURRENT and r["uid"] not in taken.rows[table]
             )
             self._move_forward(model, statuses, taken, whose)
-        self._insert_missing(ProtocolSettingRow, incoming.settings)
+        taken.settings = self._insert_missing(ProtocolSettingRow, incoming.settings)
         self._insert_missing(PreferenceRow, incoming.preferences)
         self._take_audit(incoming.audit, patient_ids, taken)
         taken.settlements = self._insert_missing(SettlementRow, incoming.settlements)

@@ -499,3 +499,26 @@ def _current_deliveries(services: Services, patient_id: int) -> list[Any]:
             {"p": patient_id},
         ).all()
     return list(rows)
+
+
+def test_protocol_changes_made_apart_are_said_after_the_sync_for_staff_to_check(
+    ward: Services, laptop: Services
+) -> None:
+    ward.protocol.change("critical_below", 28, "ward: local policy")
+    laptop.protocol.change("treat_below", 25, "clinic: local policy")  # each in order alone
+    outcome = laptop.sync.sync(ward.db.location.url)
+    assert outcome.notices and "out of order" in outcome.notices[0]
+    assert "Settings → Protocol" in outcome.notices[0]
+    # staff put it back in order (until then, no other setting can be changed)
+    ward.protocol.change("critical_below", 20, "back in order after the clinic's change")
+    ward.sync.sync(str(laptop.db.location.path))
+    # the same setting changed on both: the later is in force on both, and it is said
+    ward.protocol.change("delivery_min", 55, "ward")
+    laptop.protocol.change("delivery_min", 60, "clinic")
+    again = ward.sync.sync(str(laptop.db.location.path))
+    assert any("changed on both devices" in n for n in again.notices)
+    assert (
+        ward.protocol.in_force().values.delivery_min
+        == laptop.protocol.in_force().values.delivery_min
+    )
+    assert not ward.sync.sync(str(laptop.db.location.path)).notices  # nothing new: silent

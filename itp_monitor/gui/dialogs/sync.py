@@ -98,6 +98,7 @@ def summary_words(outcome: SyncOutcome) -> str:
         )
     else:
         lines.append("No conflicts to settle.")
+    lines += outcome.notices
     return "\n".join(lines)
 
 
