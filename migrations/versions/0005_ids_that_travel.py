@@ -2,8 +2,8 @@
 
 The database gets its own device (named after the computer) in `devices`. Every
 patient, record version, protocol setting, preference and audit entry gets a
-`uid` (a fresh uuid4, unique) and `device` (this database's); audit entries also
-`record_uid`, the uid of the record they are about.
+`uid` (made from what the row is: copies of one database agree) and `device` (this
+database's); audit entries also `record_uid`, the uid of the record they are about.
 
 The guard triggers refuse the backfill (a saved record is never changed, the
 audit trail never), and SQLite's copy of a table to make a column NOT NULL drops
@@ -109,19 +109,33 @@ def _this_device() -> str:
     return device
 
 
+# Backfilled uids are made from what each row is (uuid5), not drawn at random: two copies
+# of one database upgraded apart (a laptop copied from the ward before this version)
+# give their shared rows the same uids, so a sync holds them once. A row's identity is
+# all it holds but what may change later: a record's status, a woman's details.
+BACKFILL = uuid.UUID("8d3c1f52-6a0e-4b1c-9a55-0b5e2f7d4c11")
+IDENTITY = {"patients": ("id", "created_at_utc", "created_by")}
+CHANGEABLE = {"status", "uid", "device", "archived"}
+
+
+def _uid_of(table: str, row: dict[str, object]) -> str:
+    names = IDENTITY.get(table) or sorted(k for k in row if k not in CHANGEABLE)
+    return str(uuid.uuid5(BACKFILL, repr((table, [(k, row[k]) for k in names]))))
+
+
 def _backfill(table: str, device: str) -> None:
-    """Every row of `table` a fresh uid and this device, then both NOT NULL, uid unique."""
+    """Every row of `table` a uid and this device, then both NOT NULL, uid unique."""
     op.add_column(table, sa.Column("uid", UID, nullable=True))
     op.add_column(table, sa.Column("device", UID, nullable=True))
     rows = sa.table(table, sa.column("id"), sa.column("uid"), sa.column("device"))
     bind = op.get_bind()
-    ids = bind.execute(sa.select(rows.c.id)).scalars().all()
-    if ids:
+    found = [dict(r._mapping) for r in bind.execute(sa.text(f"SELECT * FROM {table}"))]
+    if found:
         bind.execute(
             sa.update(rows)
             .where(rows.c.id == sa.bindparam("row_id"))
             .values(uid=sa.bindparam("new_uid"), device=device),
-            [{"row_id": i, "new_uid": str(uuid.uuid4())} for i in ids],
+            [{"row_id": r["id"], "new_uid": _uid_of(table, r)} for r in found],
         )
     with op.batch_alter_table(table) as batch_op:
         batch_op.alter_column("uid", existing_type=UID, nullable=False)

@@ -562,3 +562,31 @@ def test_the_installed_package_carries_its_migrations_and_resources() -> None:
     assert (package / "migrations" / "env.py").is_file()
     assert (package / "migrations" / "versions" / f"{HEAD_REVISION}.py").is_file()
     assert (package / "resources" / "protocol.toml").is_file()
+
+
+def test_two_copies_upgraded_apart_give_their_shared_rows_the_same_uids(tmp_path: Path) -> None:
+    """A laptop copied from the ward before ids travelled: each copy is upgraded on its own
+    machine, and what they shared has the same uid in both, so a sync holds it once."""
+    db = _fresh(tmp_path, "ward.sqlite")
+    upgrade(db, "0004_preferences")
+    with db.engine.begin() as connection:
+        for table, rows in SEED_ROWS["0004_preferences"].items():
+            for row in rows:
+                columns = ", ".join(f'"{c}"' for c in row)
+                values = ", ".join(f":{c}" for c in row)
+                connection.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({values})"), row)
+    db.dispose()
+    copy = tmp_path / "laptop.sqlite"
+    copy.write_bytes((tmp_path / "ward.sqlite").read_bytes())
+    with sqlite3.connect(copy) as laptop:  # apart: the laptop corrects her weight
+        laptop.execute("UPDATE patients SET weight_kg = 70.5 WHERE id = 1")
+    laptop.close()
+    uids = []
+    for path in (tmp_path / "ward.sqlite", copy):
+        upgraded = Database(resolve_location(str(path)))
+        migrate(upgraded)
+        uids.append(
+            {t: [r["uid"] for r in _rows(upgraded, t)] for t in SEED_ROWS["0004_preferences"]}
+        )
+        upgraded.dispose()
+    assert uids[0] == uids[1]  # her details changed: she is still the same registration
