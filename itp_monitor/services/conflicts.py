@@ -320,6 +320,16 @@ class ConflictService(ServiceBase):
                 return EVERYTHING
             if keep is None or keep.uid not in conflict.subjects:
                 raise NotFound("the registration to keep is not one of this conflict's")
+            if keep.linked_into is not None:  # closed, on another device, since the conflict
+                raise InvalidEntry(
+                    [
+                        Problem(
+                            "registration",
+                            f"{keep.mrn} {keep.name} was closed, linked into another "
+                            "registration; keep that one",
+                        )
+                    ]
+                )
             moved = 0
             for other_uid in conflict.subjects:
                 if other_uid == keep.uid:

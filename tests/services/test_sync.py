@@ -522,3 +522,21 @@ def test_protocol_changes_made_apart_are_said_after_the_sync_for_staff_to_check(
         == laptop.protocol.in_force().values.delivery_min
     )
     assert not ward.sync.sync(str(laptop.db.location.path)).notices  # nothing new: silent
+
+
+def test_a_registration_closed_meanwhile_cannot_be_the_one_kept(
+    ward: Services, laptop: Services
+) -> None:
+    _synced_apart(ward, laptop)
+    twice = _conflict(laptop, ConflictKind.REGISTERED_TWICE)
+    closed, kept = twice.patient_ids
+    with laptop.db.writing() as session:  # as a link from another device leaves it
+        session.execute(
+            text(
+                "UPDATE patients SET archived = :a, "
+                "linked_into = (SELECT uid FROM patients WHERE id = :k) WHERE id = :c"
+            ),
+            {"a": True, "k": kept, "c": closed},
+        )
+    with pytest.raises(InvalidEntry, match="was closed, linked into another registration"):
+        laptop.conflicts.link(twice.uid, closed, "keep this one")
