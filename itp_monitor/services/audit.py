@@ -10,10 +10,10 @@ from typing import Any, Required, TypedDict, Unpack
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itp_monitor.domain.vocab import AuditAction
+from itp_monitor.domain.vocab import AuditAction, ConflictKind
 from itp_monitor.services.results import AuditRecord
 from itp_monitor.storage.bulk import insert_audit_entries
-from itp_monitor.storage.models import AuditEntry
+from itp_monitor.storage.models import AuditEntry, ConflictRow, SettlementRow
 
 
 def jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,4 +110,34 @@ def history(session: Session, patient_id: int) -> list[AuditRecord]:
         .where(AuditEntry.patient_id == patient_id)
         .order_by(AuditEntry.at_utc, AuditEntry.id)
     )
-    return [as_record(row) for row in rows]
+    entries = [as_record(row) for row in rows]
+    return sorted([*entries, *_settlements(session, patient_id)], key=lambda e: e.at_utc)
+
+
+SETTLED = "settled"  # a History line of its own: staff settled a conflict from a sync
+
+
+def _settlements(session: Session, patient_id: int) -> list[AuditRecord]:
+    """Her conflicts' settlements, as History lines: who settled what, how, when and why
+    (a keep or a link is recorded only there; a correction or void has its own line too)."""
+    rows = session.execute(
+        select(SettlementRow, ConflictRow.what, ConflictRow.entity)
+        .join(ConflictRow, ConflictRow.uid == SettlementRow.conflict_uid)
+        .where(ConflictRow.patient_id == patient_id)
+    ).all()
+    return [
+        AuditRecord(
+            id=-settlement.id,  # not an audit entry's id
+            at_utc=settlement.at_utc,
+            user=settlement.user,
+            action=SETTLED,
+            entity="conflict",
+            record_id=None,
+            original_id=None,
+            patient_id=patient_id,
+            before=None,
+            after={"conflict": ConflictKind(what).label, "settled by": settlement.how},
+            reason=settlement.reason,
+        )
+        for settlement, what, _entity in rows
+    ]

@@ -192,6 +192,19 @@ def test_keep_settles_a_correction_over_a_void_and_it_closes_everywhere(
     with laptop.db.reading() as session:
         how = session.execute(text('SELECT how, "user", reason FROM settlements')).all()
     assert [(h, u) for h, u, _ in how] == [("kept", USER)]
+    # her History says who settled what, how and why, on both devices
+    for side in (ward, laptop):
+        history = side.patients.history(
+            over_void.patient_id if side is ward else _mrn(side, "DEMO-01")
+        )
+        settled = [e for e in history if e.action == "settled"]
+        assert [(e.user, e.reason, e.after) for e in settled] == [
+            (
+                USER,
+                "the ward's correction is right; the void was a slip",
+                {"conflict": over_void.what.label, "settled by": "kept"},
+            )
+        ]
 
 
 def test_two_registrations_of_one_woman_are_linked_into_one(

@@ -17,6 +17,7 @@ from itp_monitor.domain.vocab import AuditAction
 from itp_monitor.gui.forms.fields import FieldSpec
 from itp_monitor.gui.forms.record_forms import FORMS, PATIENT_SPECS
 from itp_monitor.gui.models import RowsModel
+from itp_monitor.services.audit import SETTLED
 from itp_monitor.services.kinds import kind_named
 from itp_monitor.services.results import AuditRecord
 
@@ -25,7 +26,7 @@ Index = QModelIndex | QPersistentModelIndex
 # and the values before and after can be long.
 HEADERS = ["When", "Who", "What", "Reason", "Before", "After"]
 # The database refuses any other action (a CHECK constraint); one that came would be shown.
-ACTION_WORDS = {a.value: a.label for a in AuditAction}
+ACTION_WORDS = {a.value: a.label for a in AuditAction} | {SETTLED: "settled a"}
 REASON_COLUMN = HEADERS.index("Reason")
 HIDDEN = {"archived"}
 _HINT = re.compile(r"\s*\(.*\)$")  # 'Ended (empty: ongoing)': the hint is for the form only
