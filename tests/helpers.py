@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -25,3 +29,20 @@ def count(value: float, hours: float = 2) -> PlateletCount:
 def audit_total(db: Database) -> int:
     with db.reading() as session:
         return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+
+SOURCE = Path(__file__).resolve().parents[1]
+
+
+def run_from_source(*args: str) -> subprocess.CompletedProcess[str]:
+    """`itp-monitor ARGS` as `python -m itp_monitor` from this source tree, so that a
+    command is tested before the package is reinstalled; $ITP_MONITOR_DB left out."""
+    env = {k: v for k, v in os.environ.items() if k != "ITP_MONITOR_DB"}
+    env["PYTHONPATH"] = os.pathsep.join([str(SOURCE), env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "itp_monitor", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )

@@ -19,7 +19,7 @@ closes on every device at its next sync, because what settles it travels:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -32,7 +32,12 @@ from itp_monitor.domain.vocab import AuditAction, ConflictKind, RecordStatus, Se
 from itp_monitor.services import audit
 from itp_monitor.services.errors import NotFound
 from itp_monitor.services.kinds import KINDS, kind_named
-from itp_monitor.services.recorder import PATIENT_ENTITY, check_reason, patient_info
+from itp_monitor.services.recorder import (
+    PATIENT_ENTITY,
+    check_reason,
+    patient_info,
+    patient_values,
+)
 from itp_monitor.services.results import EVERYTHING, Changes
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage.bulk import insert_many
@@ -42,7 +47,6 @@ from itp_monitor.storage.models import (
     Device,
     Patient,
     SettlementRow,
-    new_uid,
     new_uids,
 )
 
@@ -162,16 +166,37 @@ def settle_resolved(
         if patient_id in _registrations(session, c) and not _holds(session, c)
     ]
     for conflict in open_now:
-        session.add(
-            SettlementRow(
-                conflict_uid=conflict.uid,
-                how=how.value,
-                at_utc=now_utc,
-                user=user,
-                reason=f"settled by an ordinary {how.value} change",
-                audit_uid=entry_uid,
-            )
+        add_settlement(
+            session,
+            conflict,
+            how,
+            user,
+            now_utc,
+            f"settled by an ordinary {how.value} change",
+            entry_uid,
         )
+
+
+def add_settlement(
+    session: Session,
+    conflict: ConflictRow,
+    how: Settlement,
+    user: str,
+    now_utc: datetime,
+    reason: str,
+    audit_uid: str | None,
+) -> None:
+    """Settles `conflict`: how, who, when, why, and the change that did it, if any."""
+    session.add(
+        SettlementRow(
+            conflict_uid=conflict.uid,
+            how=how.value,
+            at_utc=now_utc,
+            user=user,
+            reason=reason,
+            audit_uid=audit_uid,
+        )
+    )
     session.flush()
 
 
@@ -271,13 +296,10 @@ class ConflictService(ServiceBase):
             if ConflictKind(conflict.what) is ConflictKind.DETAILS_TWICE:
                 row = session.get(Patient, conflict.patient_id)
                 assert row is not None
-                values = {**asdict(patient_info(row).details), "archived": row.archived}
-                audit_uid = new_uid()
-                entry = audit.entry_values(
-                    at_utc=recorder.now_utc,
-                    user=self.user,
-                    action=AuditAction.CORRECT,
-                    entity=PATIENT_ENTITY,
+                values = patient_values(patient_info(row))
+                audit_uid = recorder.write_entry(
+                    AuditAction.CORRECT,
+                    PATIENT_ENTITY,
                     record_id=row.id,
                     record_uid=row.uid,
                     patient_id=row.id,
@@ -286,13 +308,14 @@ class ConflictService(ServiceBase):
                     after=values,
                     reason=f"details on two devices: these kept. {reason}",
                 )
-                audit.add(session, {**entry, "uid": audit_uid})
                 # every disagreement over her details is settled by these
                 settle_details_by_correction(
                     session, row.id, audit_uid, self.user, recorder.now_utc, Settlement.KEPT
                 )
             else:
-                self._settle(session, conflict, Settlement.KEPT, reason, None, recorder.now_utc)
+                add_settlement(
+                    session, conflict, Settlement.KEPT, self.user, recorder.now_utc, reason, None
+                )
             return Changes(patients=frozenset({conflict.patient_id}))
 
     def link(self, conflict_uid: str, keep_patient_id: int, reason: str) -> Changes:
@@ -316,7 +339,9 @@ class ConflictService(ServiceBase):
                 if keep is None or keep.uid != closed.linked_into:
                     raise NotFound("that registration is not the one this was linked into")
                 self._move_records(recorder, closed, keep, reason)
-                self._settle(session, conflict, Settlement.LINKED, reason, None, recorder.now_utc)
+                add_settlement(
+                    session, conflict, Settlement.LINKED, self.user, recorder.now_utc, reason, None
+                )
                 return EVERYTHING
             if keep is None or keep.uid not in conflict.subjects:
                 raise NotFound("the registration to keep is not one of this conflict's")
@@ -336,26 +361,23 @@ class ConflictService(ServiceBase):
                     continue
                 other = session.scalars(select(Patient).where(Patient.uid == other_uid)).one()
                 moved += self._move_records(recorder, other, keep, reason)
-                before = {**asdict(patient_info(other).details), "archived": other.archived}
+                before = patient_values(patient_info(other))
                 other.archived = True
                 other.linked_into = keep.uid
                 session.flush()
-                audit.add(
-                    session,
-                    audit.entry_values(
-                        at_utc=recorder.now_utc,
-                        user=self.user,
-                        action=AuditAction.ARCHIVE,
-                        entity=PATIENT_ENTITY,
-                        record_id=other.id,
-                        record_uid=other.uid,
-                        patient_id=other.id,
-                        before=before,
-                        after={**before, "archived": True, "linked_into": keep.uid},
-                        reason=f"linked into {keep.mrn} ({keep.name}): {reason}",
-                    ),
+                recorder.write_entry(
+                    AuditAction.ARCHIVE,
+                    PATIENT_ENTITY,
+                    record_id=other.id,
+                    record_uid=other.uid,
+                    patient_id=other.id,
+                    before=before,
+                    after={**before, "archived": True, "linked_into": keep.uid},
+                    reason=f"linked into {keep.mrn} ({keep.name}): {reason}",
                 )
-            self._settle(session, conflict, Settlement.LINKED, reason, None, recorder.now_utc)
+            add_settlement(
+                session, conflict, Settlement.LINKED, self.user, recorder.now_utc, reason, None
+            )
         return EVERYTHING
 
     def _move_records(self, recorder: Any, source: Patient, target: Patient, reason: str) -> int:
@@ -393,11 +415,9 @@ class ConflictService(ServiceBase):
             ]
             ids = insert_many(session, cast(Table, model.__table__), copies)
             entries = [
-                audit.entry_values(
-                    at_utc=recorder.now_utc,
-                    user=self.user,
-                    action=AuditAction.CREATE,
-                    entity=kind.entity,
+                recorder.entry(
+                    AuditAction.CREATE,
+                    kind.entity,
                     record_id=new_id,
                     record_uid=copy["uid"],
                     patient_id=target.id,
@@ -409,11 +429,9 @@ class ConflictService(ServiceBase):
             for row, v in zip(rows, values, strict=True):
                 row.status = VOIDED
                 entries.append(
-                    audit.entry_values(
-                        at_utc=recorder.now_utc,
-                        user=self.user,
-                        action=AuditAction.VOID,
-                        entity=kind.entity,
+                    recorder.entry(
+                        AuditAction.VOID,
+                        kind.entity,
                         record_id=row.id,
                         record_uid=row.uid,
                         patient_id=source.id,
@@ -437,27 +455,6 @@ class ConflictService(ServiceBase):
             )
         return conflict
 
-    def _settle(
-        self,
-        session: Session,
-        conflict: ConflictRow,
-        how: Settlement,
-        reason: str,
-        audit_uid: str | None,
-        now_utc: datetime,
-    ) -> None:
-        session.add(
-            SettlementRow(
-                conflict_uid=conflict.uid,
-                how=how.value,
-                at_utc=now_utc,
-                user=self.user,
-                reason=reason,
-                audit_uid=audit_uid,
-            )
-        )
-        session.flush()
-
 
 def settle_details_by_correction(
     session: Session,
@@ -471,17 +468,8 @@ def settle_details_by_correction(
     other devices' details at their next sync."""
     for conflict in still_open(session, patient_id):
         if ConflictKind(conflict.what) is ConflictKind.DETAILS_TWICE:
-            session.add(
-                SettlementRow(
-                    conflict_uid=conflict.uid,
-                    how=how.value,
-                    at_utc=now_utc,
-                    user=user,
-                    reason="details corrected" if how is Settlement.CORRECTED else "details kept",
-                    audit_uid=entry_uid,
-                )
-            )
-    session.flush()
+            words = "details corrected" if how is Settlement.CORRECTED else "details kept"
+            add_settlement(session, conflict, how, user, now_utc, words, entry_uid)
 
 
 __all__ = ["AuditEntry", "ConflictInfo", "ConflictService", "still_open"]

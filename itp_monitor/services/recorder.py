@@ -161,14 +161,14 @@ class Recorder:
         self.session.add(row)
         self.session.flush()
         info = patient_info(row)
-        self._audit(
+        self.write_entry(
             AuditAction.CREATE,
             PATIENT_ENTITY,
             record_id=row.id,
             record_uid=row.uid,
             patient_id=row.id,
             before=None,
-            after=_patient_values(info),
+            after=patient_values(info),
             reason=reason,
         )
         return info
@@ -195,14 +195,14 @@ class Recorder:
             setattr(row, key, value)
         self.session.flush()
         after = patient_info(row)
-        entry = self._entry(
+        entry = self.entry(
             AuditAction.CORRECT,
             PATIENT_ENTITY,
             record_id=row.id,
             record_uid=row.uid,
             patient_id=row.id,
-            before=_patient_values(before),
-            after=_patient_values(after),
+            before=patient_values(before),
+            after=patient_values(after),
             reason=reason,
             original_id=row.id,
         )
@@ -222,18 +222,18 @@ class Recorder:
         if row.archived == archived:
             state = "archived" if archived else "on the ward"
             raise InvalidEntry([Problem("patient", f"{row.mrn} is already {state}")])
-        before = _patient_values(patient_info(row))
+        before = patient_values(patient_info(row))
         row.archived = archived
         self.session.flush()
         action = AuditAction.ARCHIVE if archived else AuditAction.RESTORE
-        self._audit(
+        self.write_entry(
             action,
             PATIENT_ENTITY,
             record_id=row.id,
             record_uid=row.uid,
             patient_id=row.id,
             before=before,
-            after=_patient_values(patient_info(row)),
+            after=patient_values(patient_info(row)),
             reason=reason,
         )
         return patient_info(row)
@@ -306,7 +306,7 @@ class Recorder:
         old.status = RecordStatus.CORRECTED.value
         self.session.flush()  # frees the current-only unique indexes for the new version
         row = self._new_row(kind, old.patient_id, kind.values(record), supersedes=old.id)
-        entry_uid = self._audit(
+        entry_uid = self.write_entry(
             AuditAction.CORRECT,
             kind.entity,
             record_id=row.id,
@@ -339,7 +339,7 @@ class Recorder:
         values = kind.values(kind.from_row(row))
         row.status = RecordStatus.VOIDED.value
         self.session.flush()
-        entry_uid = self._audit(
+        entry_uid = self.write_entry(
             AuditAction.VOID,
             kind.entity,
             record_id=row.id,
@@ -405,7 +405,7 @@ class Recorder:
     ) -> dict[str, Any]:
         """The audit entry of a new record, (id, uid), alone (`add`) or one of many
         (`add_many`)."""
-        return self._entry(
+        return self.entry(
             AuditAction.CREATE,
             kind.entity,
             record_id=record[0],
@@ -430,7 +430,7 @@ class Recorder:
             )
         return row
 
-    def _entry(
+    def entry(
         self, action: AuditAction, entity: str, **fields: Unpack[audit.Fields]
     ) -> dict[str, Any]:
         """An audit entry, stamped with who made the change and when."""
@@ -438,9 +438,9 @@ class Recorder:
             at_utc=self.now_utc, user=self.user, action=action, entity=entity, **fields
         )
 
-    def _audit(self, action: AuditAction, entity: str, **fields: Unpack[audit.Fields]) -> str:
+    def write_entry(self, action: AuditAction, entity: str, **fields: Unpack[audit.Fields]) -> str:
         """Writes the entry; returns its uid."""
-        entry = self._entry(action, entity, **fields)
+        entry = self.entry(action, entity, **fields)
         entry["uid"] = models.new_uid()
         audit.add(self.session, entry)
         return str(entry["uid"])
@@ -463,5 +463,6 @@ def _settle(
         accepted.extend(warnings)
 
 
-def _patient_values(info: PatientInfo) -> dict[str, Any]:
+def patient_values(info: PatientInfo) -> dict[str, Any]:
+    """Her details and place on the ward, as her audit entries hold them."""
     return {**asdict(info.details), "archived": info.archived}

@@ -411,12 +411,8 @@ def settled_apart(side: Side, took: Taken, other_took: Taken) -> list[Found]:
 def _add_conflicts(a: Side, b: Side, found: list[Found], now_utc: datetime) -> int:
     """Adds to both sides the conflicts neither had; returns how many were new."""
     unique = {f.uid: f for f in found}
-    new = 0
-    had_any = set()
-    for side in (a, b):
-        had_any |= set(side._ids_of(ConflictRow, sorted(unique)))
-    for side in (a, b):
-        have = side._ids_of(ConflictRow, sorted(unique))
+    held = [set(side._ids_of(ConflictRow, sorted(unique))) for side in (a, b)]
+    for side, have in zip((a, b), held, strict=True):
         patients = dict(side.session.execute(select(Patient.uid, Patient.id)).all())
         rows = [
             {
@@ -432,5 +428,4 @@ def _add_conflicts(a: Side, b: Side, found: list[Found], now_utc: datetime) -> i
             if f.uid not in have
         ]
         insert_many(side.session, table_of(ConflictRow), rows)
-    new = len(set(unique) - had_any)
-    return new
+    return len(set(unique) - held[0] - held[1])

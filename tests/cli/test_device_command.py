@@ -7,24 +7,11 @@ before the package is reinstalled.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-SOURCE = Path(__file__).resolve().parents[2]
+from helpers import run_from_source
 
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "ITP_MONITOR_DB"}
-    env["PYTHONPATH"] = os.pathsep.join([str(SOURCE), env.get("PYTHONPATH", "")])
-    return subprocess.run(
-        [sys.executable, "-m", "itp_monitor", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+run = run_from_source
 
 
 def test_device_prints_its_id_and_name_and_a_rename_keeps_the_id(tmp_path: Path) -> None:

@@ -8,27 +8,13 @@ before the package is reinstalled.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_from_source
 
-SOURCE = Path(__file__).resolve().parents[2]
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "ITP_MONITOR_DB"}
-    env["PYTHONPATH"] = os.pathsep.join([str(SOURCE), env.get("PYTHONPATH", "")])
-    return subprocess.run(
-        [sys.executable, "-m", "itp_monitor", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+run = run_from_source
 
 
 @pytest.fixture
