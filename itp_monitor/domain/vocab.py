@@ -54,6 +54,7 @@ class ConflictKind(StrEnum):
     DETAILS_TWICE = "details_twice"
     SETTLED_TWICE = "settled_twice"
     ON_LINKED = "on_linked"  # entered on a registration another device had linked away
+    SETTING_TWICE = "setting_twice"  # a protocol setting changed on two devices apart
 
     @property
     def label(self) -> str:
@@ -70,6 +71,7 @@ _CONFLICT_LABELS = {
     ConflictKind.DETAILS_TWICE: "details changed on two devices",
     ConflictKind.SETTLED_TWICE: "settled differently on two devices",
     ConflictKind.ON_LINKED: "entered on a registration since linked into hers",
+    ConflictKind.SETTING_TWICE: "changed on two devices",
 }
 
 

@@ -14,6 +14,10 @@ closes on every device at its next sync, because what settles it travels:
 - *link* says two registrations of one MRN are one woman: the records of one are
   copied into the other with the audit trail saying so, voided where they were, and
   that registration is closed, linked into the other.
+
+A protocol setting changed on two devices apart is a conflict too, of the unit's
+rather than of a woman: a new change of the setting (Settings → Protocol) settles
+it, and so does *keep*, which makes the change in force the one that replaces both.
 """
 
 from __future__ import annotations
@@ -26,19 +30,21 @@ from typing import Any, cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from itp_monitor.domain.problems import Problem
+from itp_monitor.domain.problems import Problem, fmt_number
+from itp_monitor.domain.protocol import protocol_book
 from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.domain.vocab import AuditAction, ConflictKind, RecordStatus, Settlement
 from itp_monitor.services import audit
 from itp_monitor.services.errors import NotFound
 from itp_monitor.services.kinds import KINDS, kind_named
+from itp_monitor.services.protocol_store import SETTING_ENTITY, heads_of, record_change
 from itp_monitor.services.recorder import (
     PATIENT_ENTITY,
     check_reason,
     patient_info,
     patient_values,
 )
-from itp_monitor.services.results import EVERYTHING, Changes
+from itp_monitor.services.results import EVERYTHING, Changes, Setting
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage.bulk import insert_many
 from itp_monitor.storage.models import (
@@ -46,6 +52,7 @@ from itp_monitor.storage.models import (
     ConflictRow,
     Device,
     Patient,
+    ProtocolSettingRow,
     SettlementRow,
     new_uids,
 )
@@ -57,26 +64,31 @@ VOIDED = RecordStatus.VOIDED.value
 @dataclass(frozen=True)
 class ConflictInfo:
     uid: str
-    patient_id: int
-    mrn: str
-    name: str
-    entity: str  # the kind of record, or "patient"
+    patient_id: int | None  # none for a protocol setting's
+    mrn: str  # "" for a protocol setting's
+    name: str  # hers, or the setting's
+    entity: str  # the kind of record, "patient", or "protocol_setting"
     what: ConflictKind
     detected_at_utc: datetime
     versions: tuple[str, ...]  # what stands, in a few words each, with who and which device
     patient_ids: tuple[int, ...]  # the registrations (two, for one MRN registered twice)
 
+    setting: str | None = None  # the protocol setting's key, for a setting's conflict
+
     @property
     def kind_label(self) -> str:
+        if self.entity == SETTING_ENTITY:
+            return f"protocol setting '{self.name}'"
         return "registration" if self.entity == PATIENT_ENTITY else kind_named(self.entity).label
 
     def describe(self) -> str:
-        return f"{self.mrn}: {self.kind_label} {self.what.label}"
+        return f"{self.mrn or 'Protocol'}: {self.kind_label} {self.what.label}"
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.uid,
-            "mrn": self.mrn,
+            "mrn": self.mrn or None,
+            "setting": self.setting,
             "kind": self.entity,
             "what": self.what.label,
             "detected_at": self.detected_at_utc.isoformat(timespec="seconds") + "Z",
@@ -120,6 +132,9 @@ def _holds(session: Session, conflict: ConflictRow) -> bool:
     what = ConflictKind(conflict.what)
     if what in (ConflictKind.DETAILS_TWICE, ConflictKind.SETTLED_TWICE):
         return True  # only staff's settlement closes it
+    if what is ConflictKind.SETTING_TWICE:
+        heads = {r.uid for r in heads_of(session, _setting_key(session, conflict))}
+        return len(heads & set(conflict.subjects)) > 1
     if what is ConflictKind.ON_LINKED:
         return _stranded(session, conflict.subjects[0]) > 0
     if what is ConflictKind.REGISTERED_TWICE:
@@ -200,8 +215,39 @@ def add_settlement(
     session.flush()
 
 
+def settle_settings(
+    session: Session, key: str, entry_uid: str, user: str, now_utc: datetime
+) -> None:
+    """A change of the setting `key` replaced the changes made apart: their conflict is
+    settled by it."""
+    for conflict in still_open(session):
+        if (
+            ConflictKind(conflict.what) is ConflictKind.SETTING_TWICE
+            and _setting_key(session, conflict) == key
+            and not _holds(session, conflict)
+        ):
+            add_settlement(
+                session,
+                conflict,
+                Settlement.CORRECTED,
+                user,
+                now_utc,
+                "settled by a new change of the setting",
+                entry_uid,
+            )
+
+
+def _setting_key(session: Session, conflict: ConflictRow) -> str:
+    return session.scalars(
+        select(ProtocolSettingRow.key).where(ProtocolSettingRow.uid == conflict.subjects[0])
+    ).one()
+
+
 def _registrations(session: Session, conflict: ConflictRow) -> tuple[int, ...]:
-    """Whose conflict it is: her, or each registration of one MRN not yet linked."""
+    """Whose conflict it is: her, or each registration of one MRN not yet linked; nobody's
+    for a protocol setting's."""
+    if conflict.patient_id is None:
+        return ()
     if ConflictKind(conflict.what) is not ConflictKind.REGISTERED_TWICE:
         return (conflict.patient_id,)
     return tuple(
@@ -234,6 +280,29 @@ def _versions(session: Session, conflict: ConflictRow) -> tuple[str, ...]:
             f"{s.how} by {s.user} on {devices.get(s.device, 'another device')}: {s.reason}"
             for s in settlements
         )
+    if ConflictKind(conflict.what) is ConflictKind.SETTING_TWICE:
+        info = protocol_book().settings.get(_setting_key(session, conflict))
+        standing = {r.uid for r in heads_of(session, _setting_key(session, conflict))}
+        changes = session.scalars(
+            select(ProtocolSettingRow)
+            .where(ProtocolSettingRow.uid.in_(conflict.subjects))
+            .order_by(ProtocolSettingRow.set_at_utc, ProtocolSettingRow.device)
+        ).all()
+        in_force = [c for c in changes if c.uid in standing][-1:]
+        devices = dict(session.execute(select(Device.uid, Device.name)).all())
+
+        def value(change: ProtocolSettingRow) -> str:
+            if info is None:
+                return "the default" if change.value is None else fmt_number(change.value)
+            number = info.default if change.value is None else change.value
+            return f"{fmt_number(number)} {info.unit}"
+
+        return tuple(
+            f"{value(c)}{' (in force)' if c in in_force else ''}, set by {c.set_by} on "
+            f"{devices.get(c.device, 'another device')}: {c.reason}"
+            for c in changes
+            if c.uid in standing
+        )
     if ConflictKind(conflict.what) is ConflictKind.ON_LINKED:
         closed = session.scalars(select(Patient).where(Patient.uid == conflict.subjects[0])).one()
         return (
@@ -261,6 +330,21 @@ def _versions(session: Session, conflict: ConflictRow) -> tuple[str, ...]:
 
 
 def _info(session: Session, conflict: ConflictRow) -> ConflictInfo:
+    if conflict.patient_id is None:  # a protocol setting's
+        key = _setting_key(session, conflict)
+        info = protocol_book().settings.get(key)
+        return ConflictInfo(
+            uid=conflict.uid,
+            patient_id=None,
+            mrn="",
+            name=info.label if info else key,
+            entity=conflict.entity,
+            what=ConflictKind(conflict.what),
+            detected_at_utc=conflict.detected_at_utc,
+            versions=_versions(session, conflict),
+            patient_ids=(),
+            setting=key,
+        )
     patient = session.get(Patient, conflict.patient_id)
     assert patient is not None
     return ConflictInfo(
@@ -293,6 +377,9 @@ class ConflictService(ServiceBase):
             session = recorder.session
             conflict = self._open_one(session, conflict_uid)
             audit_uid = None
+            if ConflictKind(conflict.what) is ConflictKind.SETTING_TWICE:
+                self._keep_setting(recorder, conflict, reason)
+                return Changes(settings=frozenset({Setting.PROTOCOL}))
             if ConflictKind(conflict.what) is ConflictKind.DETAILS_TWICE:
                 row = session.get(Patient, conflict.patient_id)
                 assert row is not None
@@ -316,7 +403,28 @@ class ConflictService(ServiceBase):
                 add_settlement(
                     session, conflict, Settlement.KEPT, self.user, recorder.now_utc, reason, None
                 )
+            assert conflict.patient_id is not None
             return Changes(patients=frozenset({conflict.patient_id}))
+
+    def _keep_setting(self, recorder: Any, conflict: ConflictRow, reason: str) -> None:
+        """The change in force is kept: a change with its value replaces both."""
+        session = recorder.session
+        key = _setting_key(session, conflict)
+        info = protocol_book().settings[key]
+        kept = heads_of(session, key)[-1]
+        value = info.default if kept.value is None else kept.value
+        entry_uid = record_change(
+            session,
+            info,
+            kept.value,
+            before=value,
+            at_utc=recorder.now_utc,
+            user=self.user,
+            reason=f"of two changes made apart, {fmt_number(value)} {info.unit} kept: {reason}",
+        )
+        add_settlement(
+            session, conflict, Settlement.KEPT, self.user, recorder.now_utc, reason, entry_uid
+        )
 
     def link(self, conflict_uid: str, keep_patient_id: int, reason: str) -> Changes:
         """Two registrations of one MRN are one woman: the other's current records are

@@ -20,15 +20,16 @@ from itp_monitor.domain.protocol import (
     whole_number_settings,
 )
 from itp_monitor.domain.validation import InvalidEntry
-from itp_monitor.domain.vocab import AuditAction
-from itp_monitor.services import audit
+from itp_monitor.services.conflicts import settle_settings
 from itp_monitor.services.context import to_utc
-from itp_monitor.services.protocol_store import SettingState, protocol_in_force, states
+from itp_monitor.services.protocol_store import (
+    SettingState,
+    protocol_in_force,
+    record_change,
+    states,
+)
 from itp_monitor.services.recorder import check_reason
 from itp_monitor.services.unit import ServiceBase
-from itp_monitor.storage.models import ProtocolSettingRow
-
-ENTITY = "protocol_setting"
 
 
 class ProtocolService(ServiceBase):
@@ -63,25 +64,18 @@ class ProtocolService(ServiceBase):
             clashes = out_of_order(proposed, book)
             if clashes:
                 raise InvalidEntry([Problem(key, clash) for clash in clashes])
-            row = ProtocolSettingRow(
-                key=key, value=value, set_at_utc=to_utc(now), set_by=self.user, reason=reason
-            )
-            session.add(row)
-            session.flush()
-            audit.write(
+            at_utc = to_utc(now)
+            entry_uid = record_change(
                 session,
-                at_utc=to_utc(now),
+                info,
+                value,
+                before=current[key].value,
+                at_utc=at_utc,
                 user=self.user,
-                action=AuditAction.SETTING,
-                entity=ENTITY,
-                record_id=row.id,
-                record_uid=row.uid,
-                patient_id=None,
-                before={"key": key, "value": current[key].value},
-                after={"key": key, "value": target},
                 reason=reason,
             )
-            return SettingState(info, target, row.set_at_utc, row.set_by, row.reason)
+            settle_settings(session, key, entry_uid, self.user, at_utc)
+            return SettingState(info, target, at_utc, self.user, reason)
 
     @staticmethod
     def _check(info: SettingInfo, value: float) -> None:

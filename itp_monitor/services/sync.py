@@ -37,7 +37,7 @@ from itp_monitor.domain.vocab import AuditAction, ConflictKind, RecordStatus
 from itp_monitor.services.conflicts import still_open
 from itp_monitor.services.context import cycle_collector_paused, to_utc
 from itp_monitor.services.kinds import KINDS
-from itp_monitor.services.protocol_store import protocol_in_force
+from itp_monitor.services.protocol_store import SETTING_ENTITY, heads_of, protocol_in_force
 from itp_monitor.services.recorder import PATIENT_ENTITY
 from itp_monitor.services.sync_reading import Outgoing, table_of
 from itp_monitor.services.sync_taking import Side, SyncRefused, Taken
@@ -48,6 +48,8 @@ from itp_monitor.storage.migrate import migrate
 from itp_monitor.storage.models import AuditEntry, ConflictRow, Device, Patient, new_uid
 
 CURRENT = RecordStatus.CURRENT.value
+# settled apart on two devices, these are a conflict of their own kind again
+ON_THEIR_OWN = (ConflictKind.DETAILS_TWICE.value, ConflictKind.SETTING_TWICE.value)
 # Made from what a conflict is about, so that every sync that finds it makes the same.
 CONFLICT_NAMESPACE = uuid.UUID("5b0f6d0e-43a2-4c8e-9d43-6b1f2d1c9e01")
 
@@ -129,7 +131,11 @@ class SyncService(ServiceBase):
             got_a = a.take(out_b, set(apart))
             progress("Looking for conflicts")
             # both sides now hold the same: what one finds, the other would
-            found = find_conflicts(a, got_a, got_b, apart) + settled_apart(a, got_a, got_b)
+            found = (
+                find_conflicts(a, got_a, got_b, apart)
+                + settings_changed_apart(a, got_a, got_b)
+                + settled_apart(a, got_a, got_b)
+            )
             new = _add_conflicts(a, b, found, now_utc)
             sync_uid = new_uid()
             sent, received = got_b.copied, got_a.copied
@@ -206,7 +212,7 @@ def _common_marks(a: Side, b: Side) -> tuple[dict[str, int] | None, dict[str, in
 
 @dataclass(frozen=True)
 class Found:
-    patient_uid: str
+    patient_uid: str | None  # none for a protocol setting's
     entity: str
     what: ConflictKind
     subjects: tuple[str, ...]
@@ -353,34 +359,33 @@ def find_conflicts(
     return found
 
 
+def settings_changed_apart(side: Side, took: Taken, other_took: Taken) -> list[Found]:
+    """The protocol settings each side changed since they last met, neither change made
+    knowing of the other (each replaces what its device had in force): one conflict per
+    setting, not settled by which clock said later."""
+    both = {s["key"] for s in took.settings} & {s["key"] for s in other_took.settings}
+    found: list[Found] = []
+    for key in sorted(both):
+        standing = heads_of(side.session, key)
+        if len(standing) > 1:
+            subjects = tuple(sorted(r.uid for r in standing))
+            found.append(Found(None, SETTING_ENTITY, ConflictKind.SETTING_TWICE, subjects))
+    return found
+
+
 def protocol_notices(session: Session, took: Taken, other_took: Taken) -> tuple[str, ...]:
     """What staff should check when both sides changed the protocol since they met: each
-    change was checked alone, not with the other's. The latest change of a setting is in
-    force on both (protocol_store.py); a pair that puts the protocol out of order (a
-    critical threshold above the treatment one) is said as such."""
+    change was checked alone, not with the other's. A pair that puts the protocol out of
+    order (a critical threshold above the treatment one) is said as such; one setting
+    changed on both is a conflict (settings_changed_apart)."""
     if not (took.settings and other_took.settings):
         return ()
     book = protocol_book()
-    said: list[str] = []
-    both = {s["key"] for s in took.settings} & {s["key"] for s in other_took.settings}
-    for key in sorted(both):
-        label = book.settings[key].label if key in book.settings else key
-        said.append(
-            f"The protocol setting '{label}' was changed on both devices since they last "
-            "met; the later change is in force on both: check it in Settings → Protocol."
-        )
-    clashes = out_of_order(protocol_in_force(session).values, book)
-    said += [
+    return tuple(
         f"The protocol is out of order after changes made on two devices: {clash}; "
         "correct it in Settings → Protocol."
-        for clash in clashes
-    ]
-    if not said:
-        said.append(
-            "The protocol was changed on both devices since they last met (different "
-            "settings); both changes are in force: check them in Settings → Protocol."
-        )
-    return tuple(said)
+        for clash in out_of_order(protocol_in_force(session).values, book)
+    )
 
 
 def settled_apart(side: Side, took: Taken, other_took: Taken) -> list[Found]:
@@ -388,7 +393,8 @@ def settled_apart(side: Side, took: Taken, other_took: Taken) -> list[Found]:
     kept both counts, the other voided one; each voided the other's correction): a
     conflict again, so that what staff decided on one device is not undone unseen. Details
     settled on both are left out: each settlement changed them, which is a conflict over
-    her details already (details_changed_apart)."""
+    her details already (details_changed_apart), and so are settings: each settlement is
+    a change of the setting, and two made apart are a conflict (settings_changed_apart)."""
     mine: dict[str, set[str]] = defaultdict(set)
     theirs: dict[str, set[str]] = defaultdict(set)
     for took_here, into in ((took, mine), (other_took, theirs)):
@@ -399,8 +405,8 @@ def settled_apart(side: Side, took: Taken, other_took: Taken) -> list[Found]:
         return []
     rows = side.session.execute(
         select(ConflictRow.uid, ConflictRow.entity, Patient.uid)
-        .join(Patient, Patient.id == ConflictRow.patient_id)
-        .where(ConflictRow.uid.in_(twice), ConflictRow.what != ConflictKind.DETAILS_TWICE.value)
+        .outerjoin(Patient, Patient.id == ConflictRow.patient_id)
+        .where(ConflictRow.uid.in_(twice), ConflictRow.what.notin_(ON_THEIR_OWN))
     ).all()
     return [
         Found(patient, entity, ConflictKind.SETTLED_TWICE, tuple(sorted(mine[c] | theirs[c])))
@@ -418,7 +424,7 @@ def _add_conflicts(a: Side, b: Side, found: list[Found], now_utc: datetime) -> i
             {
                 "uid": f.uid,
                 "device": a.device,
-                "patient_id": patients[f.patient_uid],
+                "patient_id": None if f.patient_uid is None else patients[f.patient_uid],
                 "entity": f.entity,
                 "what": f.what.value,
                 "subjects": list(f.subjects),

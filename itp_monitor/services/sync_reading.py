@@ -254,7 +254,7 @@ class Reader:
     def _conflicts(self) -> list[dict[str, Any]]:
         table = table_of(ConflictRow)
         patient = table_of(Patient)
-        query = select(table, patient.c.uid.label("patient_uid")).join(
+        query = select(table, patient.c.uid.label("patient_uid")).outerjoin(
             patient, patient.c.id == table.c.patient_id
         )
         return dicts(self.session.execute(query), ("id", "patient_id"))

@@ -253,7 +253,7 @@ class Side(Reader):
         missing = [
             {
                 **{k: v for k, v in c.items() if k != "patient_uid"},
-                "patient_id": patient_ids[c["patient_uid"]],
+                "patient_id": patient_ids[c["patient_uid"]] if c["patient_uid"] else None,
             }
             for c in conflicts
             if c["uid"] not in have

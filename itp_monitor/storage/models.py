@@ -357,10 +357,10 @@ class AdverseEventRow(ClinicalRow):
 
 
 class ProtocolSettingRow(Travels, Base):
-    """One change of a protocol setting by the unit; the latest row per key is in force.
-
-    A NULL value returns the setting to the shipped default.
-    """
+    """One change of a protocol setting by the unit. A NULL value returns the setting to
+    the shipped default. `replaces` names the changes of the key in force when it was
+    made (their uids): the change no later change replaces is in force, whatever the
+    clocks said; two such, made on two devices apart, are a conflict."""
 
     __tablename__ = "protocol_settings"
 
@@ -370,6 +370,7 @@ class ProtocolSettingRow(Travels, Base):
     set_at_utc: Mapped[datetime]
     set_by: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(Text)
+    replaces: Mapped[list[str]] = mapped_column(JSON)
 
 
 class PreferenceRow(Travels, Base):
@@ -423,10 +424,10 @@ class ConflictRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(UID_LENGTH), unique=True)
     device: Mapped[str] = mapped_column(String(UID_LENGTH))  # the device that ran the sync
-    patient_id: Mapped[int] = mapped_column(
+    patient_id: Mapped[int | None] = mapped_column(  # none for a protocol setting's
         ForeignKey("patients.id", ondelete="RESTRICT"), index=True
     )
-    entity: Mapped[str] = mapped_column(String(40))  # the kind of record, or "patient"
+    entity: Mapped[str] = mapped_column(String(40))  # the kind of record, "patient", a setting
     what: Mapped[str] = mapped_column(String(30))
     subjects: Mapped[list[str]] = mapped_column(JSON)  # uids of the rows in conflict
     detected_at_utc: Mapped[datetime]

@@ -12,7 +12,11 @@ refuse it:
   services still refuse a used MRN), and a registration linked into the other
   names it in `linked_into`;
 - a version corrected here and voided there ends voided: the guard lets a
-  status move from corrected to voided too (guards.versioned_forward).
+  status move from corrected to voided too (guards.versioned_forward);
+- a protocol setting changed on two devices apart: each change names the changes
+  it replaced (`protocol_settings.replaces`, backfilled in the order they were made),
+  so that what is in force never depends on a clock, and a conflict can be about a
+  setting rather than a woman (`conflicts.patient_id` may be empty).
 
 New tables: `conflicts` and their `settlements` (both travel), and `syncs`, each
 database's record of its syncs. SQLite's copy of a table for the changed
@@ -73,6 +77,7 @@ CONFLICT_KINDS = (
     "details_twice",
     "settled_twice",
     "on_linked",
+    "setting_twice",
 )
 SETTLEMENTS = ("corrected", "voided", "kept", "linked")
 
@@ -109,7 +114,7 @@ def _new_tables() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("uid", UID, nullable=False),
         sa.Column("device", UID, nullable=False),
-        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sa.Integer(), nullable=True),
         sa.Column("entity", sa.String(length=40), nullable=False),
         sa.Column("what", sa.String(length=30), nullable=False),
         sa.Column("subjects", sa.JSON(), nullable=False),
@@ -160,8 +165,44 @@ def _new_tables() -> None:
     op.create_index(op.f("ix_syncs_uid"), "syncs", ["uid"], unique=False)
 
 
+def _settings_name_what_they_replaced() -> None:
+    """Each existing change of a setting replaced the one made before it on this device."""
+    op.add_column("protocol_settings", sa.Column("replaces", sa.JSON(), nullable=True))
+    settings = sa.table(
+        "protocol_settings",
+        sa.column("id"),
+        sa.column("key"),
+        sa.column("uid"),
+        sa.column("set_at_utc"),
+        sa.column("replaces", sa.JSON()),
+    )
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.select(settings.c.id, settings.c.key, settings.c.uid).order_by(
+            settings.c.set_at_utc, settings.c.id
+        )
+    ).all()
+    before: dict[str, str] = {}
+    values = []
+    for row_id, key, uid in rows:
+        values.append({"row_id": row_id, "earlier": [before[key]] if key in before else []})
+        before[key] = uid
+    if values:
+        bind.execute(
+            settings.update()
+            .where(settings.c.id == sa.bindparam("row_id"))
+            .values(replaces=sa.bindparam("earlier", type_=sa.JSON())),
+            values,
+        )
+    with op.batch_alter_table("protocol_settings") as batch_op:
+        batch_op.alter_column("replaces", existing_type=sa.JSON(), nullable=False)
+
+
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
+    for statement in guards.drop(dialect, "protocol_settings", "no_delete", "no_update"):
+        op.execute(statement)
+    _settings_name_what_they_replaced()
     for table in VERSIONED:
         for statement in guards.drop(dialect, table, "no_delete", "keep_values"):
             op.execute(statement)
@@ -185,7 +226,7 @@ def upgrade() -> None:
         statements += guards.versioned_forward(dialect, table, columns)
     statements += guards.refuse_delete(dialect, "patients", guards.KEEP_PATIENTS)
     statements += guards.keep_columns(dialect, "patients", ["uid", "device"])
-    for table in ("conflicts", "settlements", "syncs"):
+    for table in ("protocol_settings", "conflicts", "settlements", "syncs"):
         statements += guards.refuse_delete(dialect, table, guards.APPEND_ONLY)
         statements += guards.refuse_update(dialect, table)
     for statement in statements:

@@ -21,6 +21,7 @@ from pytestqt.qtbot import QtBot
 from itp_monitor.domain.records import PatientDetails, PlateletCount
 from itp_monitor.gui.dialogs.conflicts import ConflictsDialog
 from itp_monitor.gui.dialogs.help import menu_actions
+from itp_monitor.gui.dialogs.protocol_settings import ProtocolSettingsDialog
 from itp_monitor.gui.dialogs.sync import LOCATION_KEY, SyncDialog, without_password
 from itp_monitor.gui.forms.reason import ReasonDialog
 from itp_monitor.gui.main_window import MainWindow
@@ -431,3 +432,45 @@ def test_the_same_database_is_refused(qtbot: QtBot, ward: Services, window: Main
         f"Not synchronised: {ward.db.location.path} is this database itself.\n"
         "Nothing was changed on either side."
     )
+
+
+def test_a_setting_changed_on_two_devices_is_shown_in_the_protocol_and_kept_from_the_view(
+    qtbot: QtBot, ward: Services, laptop: Services, window: MainWindow
+) -> None:
+    ward.protocol.change("delivery_min", 55, "ward: local policy")
+    laptop.protocol.change("delivery_min", 60, "clinic: local policy")
+    laptop.sync.sync(str(ward.db.location.path))
+    seen: dict[str, object] = {}
+
+    def look(dialog: QDialog) -> None:
+        assert isinstance(dialog, ProtocolSettingsDialog)
+        seen["changed"] = dialog.shown("delivery_min")[-1]
+        dialog.reject()
+
+    with answering(look):
+        press(qtbot, window.board.table, "Ctrl+,")
+    assert "changed on two devices apart (View → Conflicts)" in str(seen["changed"])
+
+    def keep(view: QDialog) -> None:
+        assert isinstance(view, ConflictsDialog)
+        seen["rows"] = rows_of(view)
+        view.table.selectRow(0)
+        seen["can open"] = view.open_button.isEnabled()  # no woman's records to open
+        seen["stands"] = view.table.item(0, 4).text()
+        seen["asked"] = settle_with_keep(qtbot, view, 0, "agreed with the unit lead")
+        seen["after"] = rows_of(view)
+        view.reject()
+
+    with answering(keep):
+        action(window, "View → Conflicts…").trigger()  # type: ignore[attr-defined]
+    assert seen["rows"] == [
+        ("Protocol", "Protocol setting 'delivery cutoff' changed on two devices")
+    ]
+    assert seen["can open"] is False
+    assert "(in force)" in str(seen["stands"]) and "clinic: local policy" in str(seen["stands"])
+    assert "Settings → Protocol" in str(seen["asked"])
+    assert seen["after"] == []
+    with answering(look):
+        press(qtbot, window.board.table, "Ctrl+,")
+    assert "two devices" not in str(seen["changed"])
+    assert "agreed with the unit lead" in str(seen["changed"])

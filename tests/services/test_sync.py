@@ -522,19 +522,76 @@ def test_protocol_changes_made_apart_are_said_after_the_sync_for_staff_to_check(
     outcome = laptop.sync.sync(ward.db.location.url)
     assert outcome.notices and "out of order" in outcome.notices[0]
     assert "Settings → Protocol" in outcome.notices[0]
+    assert outcome.new_conflicts == 0  # two settings, each changed once: no conflict
     # staff put it back in order (until then, no other setting can be changed)
     ward.protocol.change("critical_below", 20, "back in order after the clinic's change")
-    ward.sync.sync(str(laptop.db.location.path))
-    # the same setting changed on both: the later is in force on both, and it is said
-    ward.protocol.change("delivery_min", 55, "ward")
-    laptop.protocol.change("delivery_min", 60, "clinic")
-    again = ward.sync.sync(str(laptop.db.location.path))
-    assert any("changed on both devices" in n for n in again.notices)
-    assert (
-        ward.protocol.in_force().values.delivery_min
-        == laptop.protocol.in_force().values.delivery_min
-    )
-    assert not ward.sync.sync(str(laptop.db.location.path)).notices  # nothing new: silent
+    assert not ward.sync.sync(str(laptop.db.location.path)).notices
+
+
+def _setting_conflicts(services: Services) -> list[Any]:
+    return [c for c in services.conflicts.open() if c.what is ConflictKind.SETTING_TWICE]
+
+
+def test_one_setting_changed_on_two_devices_is_a_conflict_a_later_change_settles_any_clock(
+    ward: Services, laptop: Services, laptop_path: Path
+) -> None:
+    ward.protocol.change("delivery_min", 55, "ward: local policy")
+    laptop.protocol.change("delivery_min", 60, "clinic: local policy")
+    outcome = ward.sync.sync(str(laptop_path))
+    assert outcome.new_conflicts == 1
+    for side in (ward, laptop):
+        (conflict,) = _setting_conflicts(side)
+        assert (conflict.patient_id, conflict.mrn, conflict.setting) == (None, "", "delivery_min")
+        assert "Protocol: protocol setting" in conflict.describe()
+        assert len(conflict.versions) == 2
+        assert sum("(in force)" in v for v in conflict.versions) == 1
+        assert any("55" in v and "ward: local policy" in v for v in conflict.versions)
+    # both show one value meanwhile, the same on both
+    in_force = {s.protocol.in_force().values.delivery_min for s in (ward, laptop)}
+    assert len(in_force) == 1
+    # the laptop's clock runs five hours behind the ward's: its change, made after it saw
+    # the ward's, still replaces both, on both, once synced
+    late = laptop_at(laptop_path, clock=lambda: NOW - timedelta(hours=5))
+    try:
+        late.protocol.change("delivery_min", 50, "agreed with the ward after the sync")
+        assert _setting_conflicts(late) == []
+        again = late.sync.sync(ward.db.location.url)
+        assert (again.new_conflicts, again.open_conflicts) == (0, 0)
+        assert late.protocol.in_force().values.delivery_min == 50
+        assert ward.protocol.in_force().values.delivery_min == 50
+        assert _setting_conflicts(ward) == []
+        assert ward.sync.sync(str(laptop_path)).new_conflicts == 0
+    finally:
+        late.db.dispose()
+
+
+def test_a_setting_conflict_kept_keeps_the_value_in_force_on_both(
+    ward: Services, laptop: Services, laptop_path: Path
+) -> None:
+    ward.protocol.change("delivery_min", 55, "ward: local policy")
+    laptop.protocol.change("delivery_min", 60, "clinic: local policy")
+    laptop.sync.sync(ward.db.location.url)
+    shown = ward.protocol.in_force().values.delivery_min
+    (conflict,) = _setting_conflicts(ward)
+    ward.conflicts.keep(conflict.uid, "checked with the unit lead")
+    assert _setting_conflicts(ward) == []
+    assert ward.protocol.in_force().values.delivery_min == shown
+    (kept,) = (s for s in ward.protocol.settings() if s.key == "delivery_min")
+    assert "checked with the unit lead" in (kept.reason or "")
+    ward.sync.sync(str(laptop_path))
+    assert _setting_conflicts(laptop) == []
+    assert laptop.protocol.in_force().values.delivery_min == shown
+    # kept on both devices apart: two changes again, so a conflict again
+    ward.protocol.change("delivery_min", 65, "ward")
+    laptop.protocol.change("delivery_min", 45, "clinic")
+    laptop.sync.sync(ward.db.location.url)
+    (again,) = _setting_conflicts(laptop)
+    ward.conflicts.keep(_setting_conflicts(ward)[0].uid, "ward's value")
+    laptop.conflicts.keep(again.uid, "clinic's value")
+    outcome = laptop.sync.sync(ward.db.location.url)
+    assert outcome.new_conflicts == 1
+    assert len(_setting_conflicts(ward)) == 1
+    assert not [c for c in ward.conflicts.open() if c.what is ConflictKind.SETTLED_TWICE]
 
 
 def test_a_registration_closed_meanwhile_cannot_be_the_one_kept(

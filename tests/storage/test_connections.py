@@ -70,7 +70,8 @@ def test_a_failed_write_session_leaves_nothing_behind(db: Database) -> None:
         session.execute(
             text(
                 "INSERT INTO protocol_settings (key, value, set_at_utc, set_by, reason, uid, "
-                "device) VALUES ('delivery_min', 60, '2026-01-01', 'x', 'test', 'u1', 'd1')"
+                "device, replaces) "
+                "VALUES ('delivery_min', 60, '2026-01-01', 'x', 'test', 'u1', 'd1', '[]')"
             )
         )
         raise RuntimeError("something went wrong half-way")

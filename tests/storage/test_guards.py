@@ -85,8 +85,9 @@ def test_a_voided_record_cannot_be_brought_back(db: Database, audited: int) -> N
 def test_protocol_setting_history_is_append_only(db: Database) -> None:
     _raw(
         db,
-        "INSERT INTO protocol_settings (key, value, set_at_utc, set_by, reason, uid, device) "
-        "VALUES ('delivery_min', 60, '2026-01-01', 'dr.x', 'unit policy', 'u1', 'd1')",
+        "INSERT INTO protocol_settings (key, value, set_at_utc, set_by, reason, uid, device, "
+        "replaces) VALUES ('delivery_min', 60, '2026-01-01', 'dr.x', 'unit policy', 'u1', "
+        "'d1', '[]')",
     )
     for sql in ("UPDATE protocol_settings SET value = 40", "DELETE FROM protocol_settings"):
         with pytest.raises(IntegrityError):

@@ -16,8 +16,10 @@ import pytest
 from alembic import command
 from postgres import on_both_databases
 from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 import itp_monitor
+from itp_monitor.services.protocol_store import protocol_in_force
 from itp_monitor.storage import sqlite as sqlite_rules
 from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import (
@@ -197,6 +199,14 @@ SEED_ROWS["0002_more_records"] = {
             "set_at_utc": "2026-10-01 07:00:00.000000",
             "set_by": "dr",
             "reason": "unit policy",
+        },
+        {
+            "id": 2,
+            "key": "delivery_min",
+            "value": 55.0,
+            "set_at_utc": "2026-10-02 07:00:00.000000",
+            "set_by": "dr",
+            "reason": "unit policy revised",
         },
     ],
 }
@@ -395,6 +405,8 @@ def test_upgrading_a_database_with_data_keeps_every_row(tmp_path: Path, revision
         after = _seeded(_rows(db, table), rows)
         assert [{k: r[k] for k in rows[0]} for r in after] == rows, table
     _each_row_has_a_uid_and_this_device(db, SEED_ROWS[revision])
+    if "protocol_settings" in SEED_ROWS[revision]:
+        _each_setting_change_replaces_the_one_before(db)
     # and the copy taken before the upgrade holds the old schema with the same rows
     assert outcome.backup is not None and outcome.backup.exists()
     assert revision in outcome.backup.name
@@ -404,6 +416,16 @@ def test_upgrading_a_database_with_data_keeps_every_row(tmp_path: Path, revision
         old_rows = _seeded(_rows(outcome.backup, table), rows)
         assert [{k: r[k] for k in rows[0]} for r in old_rows] == rows
     db.dispose()
+
+
+def _each_setting_change_replaces_the_one_before(db: Database) -> None:
+    """What is in force follows what each change replaced, never a clock: the changes made
+    before the upgrade each replace the one made before them."""
+    first, second = _rows(db, "protocol_settings")
+    assert json.loads(first["replaces"]) == []
+    assert json.loads(second["replaces"]) == [first["uid"]]
+    with Session(db.engine) as session:
+        assert protocol_in_force(session).values.delivery_min == 55
 
 
 def _seeded(found: list[dict[str, Any]], seeded: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -131,7 +131,7 @@ class ConflictsDialog(QDialog):
         self.table.setRowCount(len(self.conflicts))
         for row, c in enumerate(self.conflicts):
             when = f"{local(c.detected_at_utc):%d %b %Y %H:%M}"
-            texts = (c.mrn, c.name, what_happened(c), when, "\n".join(c.versions))
+            texts = (c.mrn or "Protocol", c.name, what_happened(c), when, "\n".join(c.versions))
             for column, text in enumerate(texts):
                 self.table.setItem(row, column, _cell(text))
         n = len(self.conflicts)
@@ -155,7 +155,7 @@ class ConflictsDialog(QDialog):
         c = self.selected()
         writes = c is not None and self.read_only_note is None
         self.keep_button.setEnabled(writes)
-        self.open_button.setEnabled(c is not None)
+        self.open_button.setEnabled(c is not None and c.patient_id is not None)
         self.link_button.setEnabled(writes and c is not None and c.what in LINKABLE)
 
     def _settle(self, title: str, question: str, action: str, act: Callable[[str], Any]) -> None:
@@ -170,7 +170,12 @@ class ConflictsDialog(QDialog):
         if c is None:
             return
         stands = "\n".join(f"• {v}" for v in c.versions)
-        if c.what is ConflictKind.DETAILS_TWICE:
+        if c.what is ConflictKind.SETTING_TWICE:
+            outcome = (
+                "The value in force is kept on every device from the next sync. To choose "
+                "the other value instead, change the setting in Settings → Protocol."
+            )
+        elif c.what is ConflictKind.DETAILS_TWICE:
             outcome = (
                 "The details this device holds are kept: they replace the other device's "
                 "at its next sync."
@@ -183,14 +188,15 @@ class ConflictsDialog(QDialog):
             )
         self._settle(
             "Keep as it is",
-            f"{c.mrn} {c.name}: {what_happened(c).lower()}.\n\nWhat stands:\n{stands}\n\n{outcome}",
+            f"{c.mrn or 'Protocol'} {c.name}: {what_happened(c).lower()}.\n\n"
+            f"What stands:\n{stands}\n\n{outcome}",
             "Keep",
             lambda reason: self.services.conflicts.keep(c.uid, reason),
         )
 
     def open_records(self) -> None:
         c = self.selected()
-        if c is not None:
+        if c is not None and c.patient_id is not None:
             self.opened = c.patient_id
             self.accept()
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from itp_monitor.domain.validation import InvalidEntry, fmt_number
 from itp_monitor.gui.models.history import local
+from itp_monitor.gui.palette import CONFLICT
 from itp_monitor.packaged import data_dir
 from itp_monitor.services.protocol import ProtocolService
 from itp_monitor.services.protocol_store import SettingState
@@ -180,6 +181,8 @@ class ProtocolSettingsDialog(QDialog):
             if s.changed_at_utc
             else "never"
         )
+        if s.disputed:  # two changes made apart: in force here and everywhere until settled
+            changed = f"{CONFLICT[2]} changed on two devices apart (View → Conflicts); {changed}"
         return [
             s.info.label,
             fmt_number(s.value),
