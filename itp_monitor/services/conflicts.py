@@ -58,6 +58,7 @@ from itp_monitor.storage.models import (
 )
 
 CURRENT = RecordStatus.CURRENT.value
+MOVED_AWAY = "moved to the registration of"  # how a link's void of a record begins
 VOIDED = RecordStatus.VOIDED.value
 
 
@@ -545,7 +546,7 @@ class ConflictService(ServiceBase):
                         patient_id=source.id,
                         original_id=row.id,
                         before=v,
-                        reason=f"moved to the registration of {target.mrn} on linking: {reason}",
+                        reason=f"{MOVED_AWAY} {target.mrn} on linking: {reason}",
                     )
                 )
             session.flush()

@@ -34,15 +34,16 @@ from sqlalchemy.orm import Session
 
 from itp_monitor.domain.protocol import out_of_order, protocol_book
 from itp_monitor.domain.vocab import AuditAction, ConflictKind, RecordStatus
-from itp_monitor.services.conflicts import still_open
+from itp_monitor.services import audit
+from itp_monitor.services.conflicts import MOVED_AWAY, still_open
 from itp_monitor.services.context import cycle_collector_paused, to_utc
 from itp_monitor.services.kinds import KINDS
 from itp_monitor.services.protocol_store import SETTING_ENTITY, heads_of, protocol_in_force
-from itp_monitor.services.recorder import PATIENT_ENTITY
+from itp_monitor.services.recorder import PATIENT_ENTITY, patient_info, patient_values
 from itp_monitor.services.sync_reading import Outgoing, table_of
 from itp_monitor.services.sync_taking import Side, SyncRefused, Taken
 from itp_monitor.services.unit import ServiceBase
-from itp_monitor.storage.bulk import insert_many
+from itp_monitor.storage.bulk import insert_audit_entries, insert_many
 from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import migrate
 from itp_monitor.storage.models import AuditEntry, ConflictRow, Device, Patient, new_uid
@@ -130,6 +131,7 @@ class SyncService(ServiceBase):
             got_b = b.take(out_a, set(apart))
             got_a = a.take(out_b, set(apart))
             progress("Looking for conflicts")
+            reopen_link_cycles(a, b, self.user, now_utc)
             # both sides now hold the same: what one finds, the other would
             found = (
                 find_conflicts(a, got_a, got_b, apart)
@@ -245,6 +247,131 @@ def details_changed_apart(
         changes.append(whose)
     mine, theirs = changes
     return {p: tuple(sorted(mine[p] | theirs[p])) for p in mine.keys() & theirs.keys()}
+
+
+def reopen_link_cycles(a: Side, b: Side, user: str, now_utc: datetime) -> None:
+    """Two devices that each linked one registration of a woman into the other's, apart,
+    leave both closed: she would be off the board. The registration named first (by uid,
+    the one her conflict is shown on) is opened again, on both sides by one audited
+    change; the records the other device moved onto the other are then on a closed
+    registration, a conflict to link again (ConflictKind.ON_LINKED), and the two links
+    are settled differently on two devices (ConflictKind.SETTLED_TWICE)."""
+    linked = dict(
+        a.session.execute(
+            select(Patient.uid, Patient.linked_into).where(Patient.linked_into.is_not(None))
+        ).all()
+    )
+    cycles: dict[str, list[str]] = {}
+    for start in linked:
+        path = [start]
+        at = linked.get(start)
+        while at is not None and at not in path:
+            path.append(at)
+            at = linked.get(at)
+        if at is not None:  # back on the path: a cycle
+            members = sorted(path[path.index(at) :])
+            cycles[members[0]] = members
+    entry_uids = {uid: new_uid() for uid in sorted(cycles)}  # one change, on both sides
+    for reopened, members in sorted(cycles.items()):
+        _restore_moved_away(a, b, reopened, members, user, now_utc)
+    for side in (a, b):
+        entries = []
+        for uid, entry_uid in entry_uids.items():
+            row = side.session.scalars(select(Patient).where(Patient.uid == uid)).one()
+            before = {**patient_values(patient_info(row)), "linked_into": row.linked_into}
+            row.linked_into, row.archived = None, False
+            side.session.flush()
+            values = audit.entry_values(
+                at_utc=now_utc,
+                user=user,
+                action=AuditAction.RESTORE,
+                entity=PATIENT_ENTITY,
+                record_id=row.id,
+                record_uid=row.uid,
+                patient_id=row.id,
+                before=before,
+                after={**before, "archived": False, "linked_into": None},
+                reason="linked on two devices apart, each into the other: opened again by "
+                "the sync, for staff to settle",
+            )
+            entries.append({**values, "uid": entry_uid, "device": a.device})
+        if entries:
+            insert_audit_entries(side.session, entries)
+
+
+def _restore_moved_away(
+    a: Side, b: Side, reopened: str, members: list[str], user: str, now_utc: datetime
+) -> None:
+    """Each link voided a record it moved, or did not copy because the other registration
+    held the same: two links of one pair, each the other way, can void both of a record
+    entered under both. Each record voided by these links, not current on any of her
+    registrations, is entered again on the one opened again, audited, on both sides."""
+    ids = dict(a.session.execute(select(Patient.uid, Patient.id)).all())
+    member_ids = [ids[m] for m in members]
+    moved_away = set(
+        a.session.scalars(
+            select(AuditEntry.record_uid).where(
+                AuditEntry.patient_id.in_(member_ids),
+                AuditEntry.action == AuditAction.VOID.value,
+                AuditEntry.reason.startswith(MOVED_AWAY),
+            )
+        )
+    )
+    for kind in KINDS:
+        model = kind.row
+        rows = a.session.scalars(select(model).where(model.patient_id.in_(member_ids))).all()
+        standing = {_key(kind.values(kind.from_row(r))) for r in rows if r.status == CURRENT}
+        lost: dict[Any, Any] = {}
+        for r in rows:
+            key = _key(kind.values(kind.from_row(r)))
+            if r.uid in moved_away and r.status != CURRENT and key not in standing:
+                lost.setdefault(key, r)
+        if not lost:
+            continue
+        copies = [(r, kind.values(kind.from_row(r)), new_uid(), new_uid()) for r in lost.values()]
+        for side in (a, b):
+            target = side.session.scalars(select(Patient.id).where(Patient.uid == reopened)).one()
+            made = insert_many(
+                side.session,
+                table_of(model),
+                [
+                    {
+                        **values,
+                        "patient_id": target,
+                        "status": CURRENT,
+                        "supersedes_id": None,
+                        "entered_at_utc": r.entered_at_utc,
+                        "entered_by": r.entered_by,
+                        "uid": uid,
+                        "device": a.device,
+                    }
+                    for r, values, uid, _ in copies
+                ],
+            )
+            entries = [
+                {
+                    **audit.entry_values(
+                        at_utc=now_utc,
+                        user=user,
+                        action=AuditAction.CREATE,
+                        entity=kind.entity,
+                        record_id=new_id,
+                        record_uid=uid,
+                        patient_id=target,
+                        after=values,
+                        reason="voided by two links made on two devices apart, each the "
+                        "other way: entered again by the sync",
+                    ),
+                    "uid": entry_uid,
+                    "device": a.device,
+                }
+                for new_id, (_, values, uid, entry_uid) in zip(made, copies, strict=True)
+            ]
+            insert_audit_entries(side.session, entries)
+
+
+def _key(values: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted((k, repr(v)) for k, v in values.items()))
 
 
 def find_conflicts(

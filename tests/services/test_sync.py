@@ -481,6 +481,33 @@ def test_a_count_entered_on_a_registration_linked_away_meanwhile_is_shown_and_mo
     assert held(laptop.db) == held(ward.db)
 
 
+def test_two_devices_linking_her_registrations_each_into_the_other_leave_her_on_the_board(
+    ward: Services, laptop: Services
+) -> None:
+    _synced_apart(ward, laptop)
+    for side, mrn in ((ward, "N5005"), (laptop, "n5005")):  # each keeps the one it made
+        kept = next(s.patient for s in side.patients.summaries() if s.patient.details.mrn == mrn)
+        side.records.record(kept.id, count(41, hours=0.5 if side is ward else 0.7), confirmed=True)
+        side.conflicts.link(_conflict(side, ConflictKind.REGISTERED_TWICE).uid, kept.id, "one")
+    laptop.sync.sync(ward.db.location.url)
+    assert held(laptop.db) == held(ward.db)
+    for side in (ward, laptop):
+        (shown,) = [
+            s.patient for s in side.patients.summaries() if s.patient.details.mrn.upper() == "N5005"
+        ]
+        # on her: the two links, settled differently, and the records on the closed one
+        kinds = {c.what for c in side.conflicts.open(shown.id)}
+        assert kinds == {ConflictKind.SETTLED_TWICE, ConflictKind.ON_LINKED}
+        assert side.conflicts.counts()[shown.id] == 2  # her badge on the board
+    stranded = _conflict(ward, ConflictKind.ON_LINKED)
+    ward.conflicts.link(stranded.uid, stranded.patient_id, "her records from the clinic")
+    values = sorted(c.record.value for c in _counts(ward, stranded.patient_id))
+    assert values.count(41) == 2 and values.count(88) == 1  # nothing lost, nothing twice
+    laptop.sync.sync(ward.db.location.url)
+    assert held(laptop.db) == held(ward.db)
+    assert laptop.sync.sync(ward.db.location.url).new_conflicts == 0
+
+
 def test_a_second_delivery_from_another_device_can_be_voided_beside_the_newborns_counts(
     ward: Services, laptop: Services
 ) -> None:
