@@ -75,6 +75,7 @@ class ConflictInfo:
     patient_ids: tuple[int, ...]  # the registrations (two, for one MRN registered twice)
 
     setting: str | None = None  # the protocol setting's key, for a setting's conflict
+    repeats: int = 0  # records entered on both with the same values, one too many each
 
     @property
     def kind_label(self) -> str:
@@ -145,7 +146,9 @@ def _holds(session: Session, conflict: ConflictRow) -> bool:
         mrns = [mrn.strip().upper() for mrn, linked in rows if linked is None]
         return len(mrns) > 1 and len(set(mrns)) < len(mrns)
     model = kind_named(conflict.entity).row
-    if what in (ConflictKind.ENTERED_TWICE, ConflictKind.SECOND_DELIVERY):
+    if what is ConflictKind.ENTERED_TWICE:  # one record, or many repeated (a lab file)
+        return any(len(group) > 1 for group in _repeated(session, conflict))
+    if what is ConflictKind.SECOND_DELIVERY:
         statuses = session.scalars(select(model.status).where(model.uid.in_(conflict.subjects)))
         return sum(s == CURRENT for s in statuses) > 1
     original = conflict.subjects[0]  # then, for two corrections, the two
@@ -154,6 +157,34 @@ def _holds(session: Session, conflict: ConflictRow) -> bool:
         return standing > 1
     voided = session.scalar(select(model.status).where(model.uid == original)) == VOIDED
     return bool(voided and standing > 0)
+
+
+def _repeated(session: Session, conflict: ConflictRow) -> list[list[Any]]:
+    """The current versions a conflict over records entered on two devices names, one
+    group per record (a count at one time): two or more in a group are in conflict."""
+    kind = kind_named(conflict.entity)
+    model = kind.row
+    groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    rows = session.scalars(
+        select(model)
+        .where(model.uid.in_(conflict.subjects), model.status == CURRENT)
+        .order_by(model.entered_at_utc, model.uid)
+    )
+    for row in rows:
+        groups[tuple(getattr(row, name) for name in kind.info.same_record)].append(row)
+    return list(groups.values())
+
+
+def _only_repeats(session: Session, conflict: ConflictRow) -> bool:
+    """Whether every record in conflict was entered on both with the same values (the same
+    lab file imported on two devices): then all but one of each can go at once."""
+    if ConflictKind(conflict.what) is not ConflictKind.ENTERED_TWICE:
+        return False
+    kind = kind_named(conflict.entity)
+    groups = [g for g in _repeated(session, conflict) if len(g) > 1]
+    return bool(groups) and all(
+        len({repr(kind.values(kind.from_row(r))) for r in group}) == 1 for group in groups
+    )
 
 
 def still_open(session: Session, patient_id: int | None = None) -> list[ConflictRow]:
@@ -315,6 +346,15 @@ def _versions(session: Session, conflict: ConflictRow) -> tuple[str, ...]:
         return tuple(f"{p.mrn} {p.name}, registered by {p.created_by}" for p in patients)
     kind = kind_named(conflict.entity)
     model = kind.row
+    repeated = [g for g in _repeated(session, conflict) if len(g) > 1]
+    if len(repeated) > 1 and _only_repeats(session, conflict):  # a lab file on both
+        devices = dict(session.execute(select(Device.uid, Device.name)).all())
+        where = sorted({devices.get(r.device, "another device") for g in repeated for r in g})
+        first, last = (kind.info.summary(kind.from_row(g[0])) for g in (repeated[0], repeated[-1]))
+        return (
+            f"{len(repeated)} {kind.label}s entered alike on {' and '.join(where)} "
+            f"(the same lab file?), from {first} to {last}",
+        )
     uids = list(conflict.subjects)
     if ConflictKind(conflict.what) in (
         ConflictKind.CORRECTED_TWICE,
@@ -328,6 +368,12 @@ def _versions(session: Session, conflict: ConflictRow) -> tuple[str, ...]:
         f"on {devices.get(r.device, 'another device')}"
         for r in rows
     )
+
+
+def _repeats_count(session: Session, conflict: ConflictRow) -> int:
+    if not _only_repeats(session, conflict):
+        return 0
+    return sum(len(group) - 1 for group in _repeated(session, conflict))
 
 
 def _info(session: Session, conflict: ConflictRow) -> ConflictInfo:
@@ -358,6 +404,7 @@ def _info(session: Session, conflict: ConflictRow) -> ConflictInfo:
         detected_at_utc=conflict.detected_at_utc,
         versions=_versions(session, conflict),
         patient_ids=_registrations(session, conflict),
+        repeats=_repeats_count(session, conflict),
     )
 
 
@@ -426,6 +473,29 @@ class ConflictService(ServiceBase):
         add_settlement(
             session, conflict, Settlement.KEPT, self.user, recorder.now_utc, reason, entry_uid
         )
+
+    def void_repeats(self, conflict_uid: str, reason: str) -> Changes:
+        """Records entered on both devices with the same values (the same lab file imported
+        on both): each but the first entered is voided, each void audited as any other."""
+        reason = check_reason(reason)
+        with self.recording() as recorder:
+            session = recorder.session
+            conflict = self._open_one(session, conflict_uid)
+            if not _only_repeats(session, conflict):
+                raise InvalidEntry(
+                    [
+                        Problem(
+                            "conflict",
+                            "its versions differ: open her records and void the wrong one",
+                        )
+                    ]
+                )
+            kind = kind_named(conflict.entity)
+            for group in _repeated(session, conflict):
+                for row in group[1:]:
+                    recorder.void(kind.record, row.id, f"entered on two devices: {reason}")
+            assert conflict.patient_id is not None
+            return Changes(patients=frozenset({conflict.patient_id}))
 
     def link(self, conflict_uid: str, keep_patient_id: int, reason: str) -> Changes:
         """Two registrations of one MRN are one woman: the other's current records are

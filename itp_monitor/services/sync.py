@@ -370,6 +370,13 @@ def _restore_moved_away(
             insert_audit_entries(side.session, entries)
 
 
+def _alike(session: Session, kind: Any, uids: set[str]) -> bool:
+    """Whether the records `uids` hold the same values (entered alike on two devices)."""
+    model = kind.row
+    rows = session.scalars(select(model).where(model.uid.in_(uids)))
+    return len({_key(kind.values(kind.from_row(r))) for r in rows}) == 1
+
+
 def _key(values: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(sorted((k, repr(v)) for k, v in values.items()))
 
@@ -453,12 +460,19 @@ def find_conflicts(
                     groups[r.patient_id, *r[5:]].append(r)
         else:
             continue
+        alike: dict[int, list[str]] = defaultdict(list)  # hers, entered alike on both
         for group in groups.values():
             uids = {r.uid for r in group} - rival
             if len(uids) > 1 and uids & mine and uids & theirs:
+                if what is ConflictKind.ENTERED_TWICE and _alike(session, kind, uids):
+                    alike[group[0].patient_id] += uids
+                    continue
                 found.append(
                     Found(uid_of[group[0].patient_id], kind.entity, what, tuple(sorted(uids)))
                 )
+        # the same lab file imported on both: one conflict for all her repeated counts
+        for patient_id, repeated in alike.items():
+            found.append(Found(uid_of[patient_id], kind.entity, what, tuple(sorted(repeated))))
     # records that reached a registration another device had linked into another
     closed = {uid: (pid, kept) for uid, (pid, _, kept) in patients.items() if kept is not None}
     for uid in touched & closed.keys():

@@ -27,6 +27,7 @@ from itp_monitor.gui.forms.reason import ReasonDialog
 from itp_monitor.gui.main_window import MainWindow
 from itp_monitor.gui.palette import CONFLICT
 from itp_monitor.services.container import Services, build_services
+from itp_monitor.services.lab_import import LabOptions
 from itp_monitor.storage.database import Database, resolve_location
 
 LAPTOP_USER = "nurse.laptop"
@@ -474,3 +475,45 @@ def test_a_setting_changed_on_two_devices_is_shown_in_the_protocol_and_kept_from
         press(qtbot, window.board.table, "Ctrl+,")
     assert "two devices" not in str(seen["changed"])
     assert "agreed with the unit lead" in str(seen["changed"])
+
+
+def test_a_lab_file_saved_on_two_devices_is_voided_once_from_the_view(
+    qtbot: QtBot, ward: Services, laptop: Services, window: MainWindow, tmp_path: Path
+) -> None:
+    lab = tmp_path / "lab.csv"
+    lab.write_text(
+        "mrn,collected_at,platelets\n"
+        + "".join(f"DEMO-02,{NOW:%Y-%m-%d}T0{h}:00,{40 + h}\n" for h in range(1, 5))
+    )
+    for side in (ward, laptop):
+        side.labs.save(lab, LabOptions(unit="10^9/L"))
+    laptop.sync.sync(str(ward.db.location.path))
+    before = audit_total(ward.db)
+    seen: dict[str, object] = {}
+
+    def void_them(view: QDialog) -> None:
+        assert isinstance(view, ConflictsDialog)
+        seen["rows"] = rows_of(view)
+        view.table.selectRow(0)
+        seen["enabled"] = view.repeats_button.isEnabled()
+
+        def give_reason(dialog: QDialog) -> None:
+            assert isinstance(dialog, ReasonDialog)
+            seen["asked"] = dialog.question.text()
+            type_into(qtbot, dialog, "reason", "the same lab file on both")
+            enter(qtbot, dialog)
+
+        with answering(give_reason):
+            view.repeats_button.click()
+        seen["after"] = rows_of(view)
+        view.reject()
+
+    with answering(void_them):
+        action(window, "View → Conflicts…").trigger()  # type: ignore[attr-defined]
+    assert seen["rows"] == [("DEMO-02", "Platelet count entered on two devices")]
+    assert seen["enabled"] is True
+    assert "4 platelet counts entered alike" in str(seen["asked"])
+    assert "Void 4 repeats?" in str(seen["asked"])
+    assert seen["after"] == []
+    assert audit_total(ward.db) == before + 4  # each void audited
+    assert not board_row(window, "DEMO-02")["Flags"].startswith("conflict")

@@ -410,6 +410,42 @@ def test_after_a_link_the_kept_registration_takes_new_results_and_corrections(
     assert [c.record.value for c in _counts(ward, keep)][-1] == 18
 
 
+def test_one_lab_file_saved_on_two_devices_is_one_conflict_per_woman_voided_at_once(
+    ward: Services, laptop: Services, tmp_path: Path
+) -> None:
+    lab = tmp_path / "lab.csv"
+    times = [NOW - timedelta(hours=h) for h in (30, 20, 10)]
+    lab.write_text(
+        "mrn,collected_at,platelets\n"
+        + "".join(f"DEMO-02,{t:%Y-%m-%dT%H:%M},{40 + n}\n" for n, t in enumerate(times))
+        + f"DEMO-03,{times[0]:%Y-%m-%dT%H:%M},77\n"
+    )
+    for side in (ward, laptop):
+        side.labs.save(lab, LabOptions(unit="10^9/L"))
+    outcome = laptop.sync.sync(ward.db.location.url)
+    assert outcome.new_conflicts == 2  # one per woman, not one per count
+    repeats = {c.mrn: c for c in ward.conflicts.open() if c.what is ConflictKind.ENTERED_TWICE}
+    assert repeats["DEMO-02"].repeats == 3 and repeats["DEMO-03"].repeats == 1
+    assert "3 platelet counts entered alike" in repeats["DEMO-02"].versions[0]
+    pid = _mrn(ward, "DEMO-02")
+    before = [c.record.value for c in _counts(ward, pid)]
+    ward.conflicts.void_repeats(repeats["DEMO-02"].uid, "the same lab file on both")
+    after = [c.record.value for c in _counts(ward, pid)]
+    assert sorted(before) == sorted([*after, 40, 41, 42])  # one of each pair left
+    assert repeats["DEMO-02"].uid not in {c.uid for c in ward.conflicts.open()}
+    laptop.sync.sync(ward.db.location.url)
+    assert [c.mrn for c in laptop.conflicts.open()] == ["DEMO-03"]
+    assert held(laptop.db) == held(ward.db)
+    # versions that differ are not voided at once: staff choose
+    ward.records.record(pid, count(60, hours=2), confirmed=True)
+    laptop.records.record(_mrn(laptop, "DEMO-02"), count(66, hours=2), confirmed=True)
+    laptop.sync.sync(ward.db.location.url)
+    (differ,) = [c for c in ward.conflicts.open() if c.mrn == "DEMO-02"]
+    assert differ.repeats == 0
+    with pytest.raises(InvalidEntry, match="versions differ"):
+        ward.conflicts.void_repeats(differ.uid, "no")
+
+
 def _rival_corrections(services: Services, patient_id: int) -> dict[str, Any]:
     """Her two corrections of one count made on two devices, by who entered each."""
     return {

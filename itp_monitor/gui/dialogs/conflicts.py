@@ -102,9 +102,10 @@ class ConflictsDialog(QDialog):
         self.keep_button = self._button("Keep as it is…", "keep", self.keep_as_it_is)
         self.open_button = self._button("Open her records", "open", self.open_records)
         self.link_button = self._button("Link the two registrations…", "link", self.link_two)
+        self.repeats_button = self._button("Void the repeats…", "repeats", self.void_repeats)
         self.read_only_note = read_only_note
         if read_only_note is not None:  # what settles writes; looking does not
-            for button in (self.keep_button, self.link_button):
+            for button in (self.keep_button, self.link_button, self.repeats_button):
                 button.setToolTip(read_only_note)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -157,6 +158,7 @@ class ConflictsDialog(QDialog):
         self.keep_button.setEnabled(writes)
         self.open_button.setEnabled(c is not None and c.patient_id is not None)
         self.link_button.setEnabled(writes and c is not None and c.what in LINKABLE)
+        self.repeats_button.setEnabled(writes and c is not None and c.repeats > 0)
 
     def _settle(self, title: str, question: str, action: str, act: Callable[[str], Any]) -> None:
         dialog = ReasonDialog(title, question, action, act=act, parent=self)
@@ -192,6 +194,21 @@ class ConflictsDialog(QDialog):
             f"What stands:\n{stands}\n\n{outcome}",
             "Keep",
             lambda reason: self.services.conflicts.keep(c.uid, reason),
+        )
+
+    def void_repeats(self) -> None:
+        """The same records entered alike on two devices (a lab file saved on both): all
+        but the first entered of each are voided at once, each void audited."""
+        c = self.selected()
+        if c is None or not c.repeats:
+            return
+        self._settle(
+            "Void the repeats",
+            f"{c.mrn} {c.name}: {what_happened(c).lower()}, with the same values on both."
+            f"\n\n{chr(10).join(c.versions)}\n\nVoid {counted(c.repeats, 'repeat')}? The "
+            "first entered of each stays; each void is in her History.",
+            "Void",
+            lambda reason: self.services.conflicts.void_repeats(c.uid, reason),
         )
 
     def open_records(self) -> None:
