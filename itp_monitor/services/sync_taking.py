@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from itp_monitor.domain.vocab import STATUS_ORDER, AuditAction, RecordStatus
+from itp_monitor.services.device import ENTITY as DEVICE_ENTITY
 from itp_monitor.services.recorder import PATIENT_ENTITY
 from itp_monitor.services.sync_reading import ENTITY_TABLES, Outgoing, Reader, table_of
 from itp_monitor.storage.bulk import insert_audit_entries, insert_many
@@ -89,6 +90,7 @@ class Side(Reader):
         self._take_audit(incoming.audit, patient_ids, taken)
         taken.settlements = self._insert_missing(SettlementRow, incoming.settlements)
         self._replay_details(taken, new_patients, apart)
+        self._replay_renames(taken)
         self._take_conflicts(incoming.conflicts, patient_ids)
         return taken
 
@@ -243,6 +245,23 @@ class Side(Reader):
             taken.patients.add(row.uid)
             taken.copied += 1
         taken.patients.update(apart)
+
+    def _replay_renames(self, taken: Taken) -> None:
+        """A device renamed itself: its name changes here too, also when the news came
+        through a third device (a USB stick). Only a device renames itself, so its
+        renames come in the order it made them."""
+        renames = sorted(
+            (e for e in taken.entries if e["entity"] == DEVICE_ENTITY and e["after"]),
+            key=lambda e: e["at_utc"],
+        )
+        if not renames:
+            return
+        devices = {d.uid: d for d in self.session.scalars(select(Device))}
+        for entry in renames:
+            device = devices.get(entry["record_uid"])
+            if device is not None and not device.this_device and "name" in entry["after"]:
+                device.name = entry["after"]["name"]
+        self.session.flush()
 
     def _take_conflicts(
         self, conflicts: list[dict[str, Any]], patient_ids: Mapping[str, int]

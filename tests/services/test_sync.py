@@ -446,6 +446,18 @@ def test_one_lab_file_saved_on_two_devices_is_one_conflict_per_woman_voided_at_o
         ward.conflicts.void_repeats(differ.uid, "no")
 
 
+def test_a_device_renamed_is_known_by_its_new_name_also_through_a_usb_stick(
+    ward: Services, laptop: Services, tmp_path: Path
+) -> None:
+    laptop.device.rename("Clinic laptop 3")
+    stick = tmp_path / "stick.sqlite"
+    laptop.sync.sync(str(stick))  # at the clinic: the laptop onto the stick
+    ward.sync.sync(str(stick))  # at the ward: the stick into the ward
+    with ward.db.reading() as session:
+        names = dict(session.execute(text("SELECT uid, name FROM devices")).all())
+    assert names[laptop.device.this().uid] == "Clinic laptop 3"
+
+
 def _rival_corrections(services: Services, patient_id: int) -> dict[str, Any]:
     """Her two corrections of one count made on two devices, by who entered each."""
     return {

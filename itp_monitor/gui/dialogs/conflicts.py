@@ -38,11 +38,12 @@ if TYPE_CHECKING:
 TITLE = "Conflicts between devices"
 HEADERS = ["MRN", "Name", "What happened", "Found", "What stands"]
 INTRO = (
-    "What two devices did apart to the same record, found when they synchronised. Both "
-    "versions stand until staff settle it (the rules take the lower count meanwhile). "
-    "Settle it by voiding or correcting the wrong version in her records, by keeping both "
-    "as they are when both are right, or, for one woman registered on two devices, by "
-    "linking the two registrations. A settled conflict closes on every device at its next sync."
+    "What two devices did apart to the same record or protocol setting, found when they "
+    "synchronised. Both versions stand until staff settle it (the rules take the lower "
+    "count meanwhile). Settle it by voiding or correcting the wrong version in her records, "
+    "by keeping both as they are when both are right, by voiding the repeats of a lab file "
+    "saved on both, or, for one woman registered on two devices, by linking the two "
+    "registrations. A settled conflict closes on every device at its next sync."
 )
 
 
