@@ -21,6 +21,7 @@ from itp_monitor.domain.evaluation import evaluation_time
 from itp_monitor.domain.protocol import limits
 from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.domain.wording import counted
+from itp_monitor.services.backups import BackupFailed, BackupRefused
 from itp_monitor.services.container import Services
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.demo import DemoAlreadyLoaded
@@ -138,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
         "conflicts", help="list what two devices did apart that staff must settle"
     )
     conflicts.add_argument("--json", action="store_true", help="print JSON for other programs")
+
+    backup = commands.add_parser(
+        "backup",
+        help="take a verified online copy of the database into DIR (default: backups/ "
+        "beside it), keeping older copies by the rule",
+    )
+    backup.add_argument("dir", metavar="DIR", nargs="?", type=Path, help="the folder for it")
 
     report = commands.add_parser(
         "report", help="write the delivery handover of a patient, or the ward summary, as PDF"
@@ -354,6 +362,16 @@ def _conflicts(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _backup(services: Services, args: argparse.Namespace) -> int:
+    try:
+        taken = services.backups.take(args.dir)
+    except (BackupRefused, BackupFailed) as e:
+        print(f"itp-monitor backup: {e}; no backup was taken", file=sys.stderr)
+        return EXIT_REFUSED
+    print(taken.path)  # alone on standard output, for scripts
+    return EXIT_OK
+
+
 def _patients(n: int) -> str:
     return counted(n, "patient")
 
@@ -371,6 +389,7 @@ COMMANDS = {
     "device": _device,
     "sync": _sync,
     "conflicts": _conflicts,
+    "backup": _backup,
 }
 
 
@@ -378,7 +397,10 @@ COMMANDS = {
 BUSY_TIMEOUT_MS = BUSY_TIMEOUT_DEFAULT_MS
 # Commands that only read: they never create a database, and read a read-only one.
 READING_COMMANDS = frozenset(
-    {"export", "flags", "report", "export-csv", "export-series", "export-fhir", "conflicts"}
+    {
+        *("export", "flags", "report", "export-csv", "export-series", "export-fhir"),
+        *("conflicts", "backup"),
+    }
 )
 
 

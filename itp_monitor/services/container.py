@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from itp_monitor.services.backups import BackupService
 from itp_monitor.services.changes import ChangeWatch
 from itp_monitor.services.conflicts import ConflictService
 from itp_monitor.services.context import Clock, local_now, operating_system_user
@@ -37,6 +38,7 @@ class Services:
     device: DeviceService
     sync: SyncService
     conflicts: ConflictService
+    backups: BackupService
 
     def watch_changes(self) -> ChangeWatch:
         """A watch on what others write to the database (close it when done)."""
@@ -62,4 +64,5 @@ def build_services(db: Database, user: str | None = None, clock: Clock = local_n
         device=DeviceService(db, user, clock),
         sync=SyncService(db, user, clock),
         conflicts=ConflictService(db, user, clock),
+        backups=BackupService(db, user, clock),
     )

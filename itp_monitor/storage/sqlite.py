@@ -145,6 +145,34 @@ def backup(engine: Engine, target: Path) -> None:
             destination.close()
 
 
+def backup_counted(engine: Engine, target: Path) -> dict[str, int]:
+    """Copies the live database to `target` as `backup` does, and returns how many rows
+    each table held in the copied state: counted in the same read transaction that the
+    copy is taken in, so a save made meanwhile is in neither or both."""
+    with engine.connect() as connection:
+        source = driver_connection(connection)
+        source.execute("BEGIN")  # one snapshot for the counts and the copy
+        try:
+            tables = [
+                name
+                for (name,) in source.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            counts = {
+                t: source.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables
+            }
+            destination = sqlite3.connect(target)
+            try:
+                source.backup(destination)
+            finally:
+                destination.close()
+        finally:
+            source.execute("ROLLBACK")
+    return counts
+
+
 def file_path(engine: Engine) -> Path | None:
     database = engine.url.database
     if not database or database == ":memory:" or database.startswith("file:"):
