@@ -175,16 +175,22 @@ def _repeated(session: Session, conflict: ConflictRow) -> list[list[Any]]:
     return list(groups.values())
 
 
-def _only_repeats(session: Session, conflict: ConflictRow) -> bool:
-    """Whether every record in conflict was entered on both with the same values (the same
-    lab file imported on two devices): then all but one of each can go at once."""
+def values_key(kind: Any, row: Any) -> tuple[Any, ...]:
+    """A record's values, comparable: two rows with the same key were entered alike."""
+    return tuple(sorted((k, repr(v)) for k, v in kind.values(kind.from_row(row)).items()))
+
+
+def _repeats(session: Session, conflict: ConflictRow) -> list[list[Any]]:
+    """For records entered on both devices with the same values (the same lab file saved
+    on two devices), the groups of more than one, so that all but one of each can go at
+    once; none when any group's versions differ, or for another kind of conflict."""
     if ConflictKind(conflict.what) is not ConflictKind.ENTERED_TWICE:
-        return False
+        return []
     kind = kind_named(conflict.entity)
     groups = [g for g in _repeated(session, conflict) if len(g) > 1]
-    return bool(groups) and all(
-        len({repr(kind.values(kind.from_row(r))) for r in group}) == 1 for group in groups
-    )
+    if all(len({values_key(kind, r) for r in group}) == 1 for group in groups):
+        return groups
+    return []
 
 
 def still_open(session: Session, patient_id: int | None = None) -> list[ConflictRow]:
@@ -313,8 +319,9 @@ def _versions(session: Session, conflict: ConflictRow) -> tuple[str, ...]:
             for s in settlements
         )
     if ConflictKind(conflict.what) is ConflictKind.SETTING_TWICE:
-        info = protocol_book().settings.get(_setting_key(session, conflict))
-        standing = {r.uid for r in heads_of(session, _setting_key(session, conflict))}
+        key = _setting_key(session, conflict)
+        info = protocol_book().settings.get(key)
+        standing = {r.uid for r in heads_of(session, key)}
         changes = session.scalars(
             select(ProtocolSettingRow)
             .where(ProtocolSettingRow.uid.in_(conflict.subjects))
@@ -346,8 +353,8 @@ def _versions(session: Session, conflict: ConflictRow) -> tuple[str, ...]:
         return tuple(f"{p.mrn} {p.name}, registered by {p.created_by}" for p in patients)
     kind = kind_named(conflict.entity)
     model = kind.row
-    repeated = [g for g in _repeated(session, conflict) if len(g) > 1]
-    if len(repeated) > 1 and _only_repeats(session, conflict):  # a lab file on both
+    repeated = _repeats(session, conflict)
+    if len(repeated) > 1:  # a lab file on both
         devices = dict(session.execute(select(Device.uid, Device.name)).all())
         where = sorted({devices.get(r.device, "another device") for g in repeated for r in g})
         first, last = (kind.info.summary(kind.from_row(g[0])) for g in (repeated[0], repeated[-1]))
@@ -371,9 +378,7 @@ def _versions(session: Session, conflict: ConflictRow) -> tuple[str, ...]:
 
 
 def _repeats_count(session: Session, conflict: ConflictRow) -> int:
-    if not _only_repeats(session, conflict):
-        return 0
-    return sum(len(group) - 1 for group in _repeated(session, conflict))
+    return sum(len(group) - 1 for group in _repeats(session, conflict))
 
 
 def _info(session: Session, conflict: ConflictRow) -> ConflictInfo:
@@ -481,7 +486,8 @@ class ConflictService(ServiceBase):
         with self.recording() as recorder:
             session = recorder.session
             conflict = self._open_one(session, conflict_uid)
-            if not _only_repeats(session, conflict):
+            groups = _repeats(session, conflict)
+            if not groups:
                 raise InvalidEntry(
                     [
                         Problem(
@@ -491,7 +497,7 @@ class ConflictService(ServiceBase):
                     ]
                 )
             kind = kind_named(conflict.entity)
-            for group in _repeated(session, conflict):
+            for group in groups:
                 for row in group[1:]:
                     recorder.void(kind.record, row.id, f"entered on two devices: {reason}")
             assert conflict.patient_id is not None

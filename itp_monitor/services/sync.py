@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from itp_monitor.domain.protocol import out_of_order, protocol_book
 from itp_monitor.domain.vocab import AuditAction, ConflictKind, RecordStatus
 from itp_monitor.services import audit
-from itp_monitor.services.conflicts import MOVED_AWAY, still_open
+from itp_monitor.services.conflicts import MOVED_AWAY, still_open, values_key
 from itp_monitor.services.context import cycle_collector_paused, to_utc
 from itp_monitor.services.kinds import KINDS
 from itp_monitor.services.protocol_store import SETTING_ENTITY, heads_of, protocol_in_force
@@ -320,10 +320,10 @@ def _restore_moved_away(
     for kind in KINDS:
         model = kind.row
         rows = a.session.scalars(select(model).where(model.patient_id.in_(member_ids))).all()
-        standing = {_key(kind.values(kind.from_row(r))) for r in rows if r.status == CURRENT}
+        standing = {values_key(kind, r) for r in rows if r.status == CURRENT}
         lost: dict[Any, Any] = {}
         for r in rows:
-            key = _key(kind.values(kind.from_row(r)))
+            key = values_key(kind, r)
             if r.uid in moved_away and r.status != CURRENT and key not in standing:
                 lost.setdefault(key, r)
         if not lost:
@@ -374,11 +374,7 @@ def _alike(session: Session, kind: Any, uids: set[str]) -> bool:
     """Whether the records `uids` hold the same values (entered alike on two devices)."""
     model = kind.row
     rows = session.scalars(select(model).where(model.uid.in_(uids)))
-    return len({_key(kind.values(kind.from_row(r))) for r in rows}) == 1
-
-
-def _key(values: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(sorted((k, repr(v)) for k, v in values.items()))
+    return len({values_key(kind, r) for r in rows}) == 1
 
 
 def find_conflicts(
