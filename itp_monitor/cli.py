@@ -21,7 +21,7 @@ from itp_monitor.domain.evaluation import evaluation_time
 from itp_monitor.domain.protocol import limits
 from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.domain.wording import counted
-from itp_monitor.services.backups import BackupFailed, BackupRefused
+from itp_monitor.services.backups import BackupFailed, BackupRefused, FolderUnusable
 from itp_monitor.services.container import Services
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.demo import DemoAlreadyLoaded
@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup = commands.add_parser(
         "backup",
         help="take a verified online copy of the database into DIR (default: backups/ "
-        "beside it), keeping older copies by the rule",
+        "beside it and this device's second backup folder), keeping older copies by the rule",
     )
     backup.add_argument("dir", metavar="DIR", nargs="?", type=Path, help="the folder for it")
 
@@ -363,13 +363,24 @@ def _conflicts(services: Services, args: argparse.Namespace) -> int:
 
 
 def _backup(services: Services, args: argparse.Namespace) -> int:
+    """Into DIR alone when given; else into `backups/` and this device's second folder,
+    each copy's path on its own line (for scripts), each folder missed on stderr, exit 1
+    when any was missed (a cron job must notice an unplugged USB disk)."""
+    command = "itp-monitor backup"
     try:
-        taken = services.backups.take(args.dir)
-    except (BackupRefused, BackupFailed) as e:
-        print(f"itp-monitor backup: {e}; no backup was taken", file=sys.stderr)
+        if args.dir is not None:
+            taken = services.backups.take(args.dir)
+            print(taken.path)  # alone on standard output, for scripts
+            return EXIT_OK
+        done = services.backups.take_all()
+    except (BackupRefused, BackupFailed, FolderUnusable) as e:
+        print(f"{command}: {e}; no backup was taken", file=sys.stderr)
         return EXIT_REFUSED
-    print(taken.path)  # alone on standard output, for scripts
-    return EXIT_OK
+    for backup in done.taken:
+        print(backup.path)
+    for missed in done.missed:
+        print(f"{command}: {missed.why}", file=sys.stderr)
+    return EXIT_OK if done.complete else EXIT_REFUSED
 
 
 def _patients(n: int) -> str:

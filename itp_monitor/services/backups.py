@@ -9,20 +9,36 @@ only then given its name: a backup that is listed is a good one.
 Kept: every backup of the last 48 hours, then the newest of each day for 30 days,
 of each week for 6 months, of each month after (Anki keeps its backups the same
 way). A PostgreSQL database is backed up by its server (pg_dump): docs/install.md.
+
+Each backup goes to `backups/` beside the database and, when one is set for this
+device, to a second folder (a USB disk, a network share): kept in the database as
+a preference keyed by this device's id, since a USB disk's path belongs to one
+laptop, so that the app and the command line see the same. A second folder that
+cannot be reached never stops the first backup; it is said.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from itp_monitor.services import preferences
+from itp_monitor.services.context import to_utc
+from itp_monitor.services.errors import StorageFailure
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage import sqlite
+from itp_monitor.storage.failures import disk_nearly_full
+from itp_monitor.storage.models import Device
 
 KEEP_EVERY = timedelta(hours=48)
 KEEP_DAILY = timedelta(days=30)
@@ -31,6 +47,8 @@ FOLDER = "backups"
 SUFFIX = ".sqlite"
 STAMP = "%Y%m%dT%H%M%S"
 _NAME = re.compile(r"^(?P<stem>.+)-backup-(?P<stamp>\d{8}T\d{6})(?:-\d+)?\.sqlite$")
+SECOND_FOLDER_KEY = "backups_second_folder:"  # + this device's uid
+OWNER_ONLY_FILE, OWNER_ONLY_FOLDER = 0o600, 0o700
 
 
 class BackupRefused(Exception):
@@ -41,11 +59,60 @@ class BackupFailed(Exception):
     """A copy that did not pass its check: removed, never listed."""
 
 
+class FolderUnusable(Exception):
+    """A folder that cannot hold a backup now (a USB disk unplugged, a share offline, a
+    full or read-only disk): the database is not at fault, and the message says where."""
+
+    def __init__(self, folder: Path, why: str) -> None:
+        self.folder = folder
+        self.why = why
+        super().__init__(f"cannot write a backup to {folder}: {why}")
+
+
+_FOLDER_WORDS = {
+    errno.ENOENT: "the folder is not there (a USB disk unplugged, a network share not connected?)",
+    errno.ENOTDIR: "something in the way is a file, not a folder",
+    errno.EEXIST: "something in the way is a file, not a folder",
+    errno.EACCES: "this account may not write there",
+    errno.EPERM: "this account may not write there",
+    errno.EROFS: "the disk is read-only",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk is full",
+    errno.EIO: "the disk could not be written (unplugged while in use?)",
+}
+
+
+def folder_words(error: OSError) -> str:
+    """What an error making or writing a backup folder means, in a ward's words."""
+    return _FOLDER_WORDS.get(error.errno or -1, error.strerror or str(error))
+
+
 @dataclass(frozen=True)
 class Backup:
     path: Path
     taken_at: datetime  # local time, from its name
     size: int  # bytes
+
+
+@dataclass(frozen=True)
+class Missed:
+    """A folder that got no backup this time, and why, in one line that names it."""
+
+    folder: Path
+    why: str
+
+
+@dataclass(frozen=True)
+class BackupRound:
+    """What one round of backups did: the copies taken (`backups/` first), and the folders
+    missed, each with why, for the app or the command line to say."""
+
+    taken: tuple[Backup, ...]
+    missed: tuple[Missed, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missed
 
 
 def to_keep(taken: Iterable[datetime], now: datetime) -> set[datetime]:
@@ -86,6 +153,12 @@ def listed(folder: Path, stem: str) -> list[Backup]:
     return sorted(found, key=lambda b: (b.taken_at, b.path.name))
 
 
+def listed_in(folders: Iterable[Path], stem: str) -> list[Backup]:
+    """The backups of the database named `stem` in all of `folders`, oldest first."""
+    found = [b for folder in folders for b in listed(folder, stem)]
+    return sorted(found, key=lambda b: (b.taken_at, b.path.name))
+
+
 def verify(path: Path, expected: dict[str, int]) -> None:
     """Raises BackupFailed unless the copy at `path` passes SQLite's integrity check and
     holds as many rows in each table as `expected`."""
@@ -98,14 +171,48 @@ def verify(path: Path, expected: dict[str, int]) -> None:
             held = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
             if held != rows:
                 raise BackupFailed(f"the copy holds {held} rows of {table}, not {rows}")
+    except sqlite3.DatabaseError as e:  # too damaged for the check even to run
+        raise BackupFailed(f"the copy fails SQLite's integrity check: {e}") from e
     finally:
         connection.close()
+
+
+def settle(path: Path) -> None:
+    """A copy made a plain file of its own: owner-only, and in SQLite's rollback-journal
+    mode, so that reading it later (to check it, to list it, to restore it) leaves no
+    -wal and -shm files beside it, also on a USB disk or a read-only share."""
+    with suppress(OSError):  # a FAT USB disk keeps no owners: nothing to set there
+        path.chmod(OWNER_ONLY_FILE)
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        connection.close()
+
+
+def fsync_folder(folder: Path) -> None:
+    """Makes a rename in `folder` survive a power cut (where the system allows it)."""
+    if os.name == "nt":
+        return  # Windows cannot open a folder to flush it; NTFS journals the rename
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 class BackupService(ServiceBase):
     def folder(self) -> Path:
         """Where this database's backups go unless told: `backups/` beside it."""
         return self._path().parent / FOLDER
+
+    def refusal(self) -> str | None:
+        """Why this database cannot be backed up here (in memory, on a server), or None."""
+        try:
+            self._path()
+        except BackupRefused as e:
+            return str(e)
+        return None
 
     def _path(self) -> Path:
         path = self.db.location.path
@@ -118,26 +225,99 @@ class BackupService(ServiceBase):
             )
         return path
 
-    def take(self, folder: Path | None = None) -> Backup:
-        """A verified backup in `folder` (created when absent; `backups/` beside the
-        database if None), then the folder's older backups pruned by the rule."""
+    # --- the second folder, per device ------------------------------------------------
+
+    def second_folder(self) -> Path | None:
+        """This device's second backup folder (a USB disk, a network share), if set."""
+        with self.db.reading() as session:
+            value = preferences.preference(session, _second_folder_key(session))
+        return Path(value) if value else None
+
+    def set_second_folder(self, folder: Path | None) -> Path | None:
+        """Sets (or, with None, clears) this device's second backup folder; returns it as
+        kept. Refuses (ValueError) a relative path, and `backups/` itself."""
+        kept = _checked_folder(folder, self.folder()) if folder is not None else None
+        with self.db.writing() as session:
+            preferences.remember(
+                session,
+                _second_folder_key(session),
+                str(kept) if kept is not None else None,
+                user=self.user,
+                at_utc=to_utc(self.clock()),
+            )
+        return kept
+
+    def folders(self) -> list[Path]:
+        """Where a round of backups goes: `backups/`, then the second folder if set."""
+        first, second = self.folder(), self.second_folder()
+        return [first] if second is None or second == first else [first, second]
+
+    # --- taking them ------------------------------------------------------------------
+
+    def take_all(self) -> BackupRound:
+        """A verified backup in each of `folders()`, each folder then pruned by the rule.
+
+        A folder that fails (unplugged, full, read-only) is reported, not raised, so that
+        it never stops the other; a database that cannot be backed up at all raises
+        BackupRefused. The second folder is never created: a path that is not there is a
+        disk that is not plugged in, not a folder to make on this computer's own disk.
+        """
+        path = self._path()
+        taken: list[Backup] = []
+        missed: list[Missed] = []
+        for n, folder in enumerate(self.folders()):
+            try:
+                taken.append(self.take(folder, create=n == 0))
+            except FolderUnusable as e:
+                missed.append(Missed(folder, str(e)))
+            except BackupFailed as e:
+                missed.append(Missed(folder, f"no backup was taken in {folder}: {e}"))
+            except StorageFailure as e:
+                missed.append(Missed(folder, f"no backup of {path} was taken: {e}; {e.advice}"))
+        return BackupRound(tuple(taken), tuple(missed))
+
+    def take(self, folder: Path | None = None, *, create: bool = True) -> Backup:
+        """A verified backup in `folder` (`backups/` beside the database if None; made when
+        absent, unless not `create`), then the folder's older backups pruned by the rule.
+
+        Raises FolderUnusable when the folder cannot hold it, BackupFailed when the copy
+        fails its check, StorageFailure when the database cannot be read: nothing is
+        left in the folder then."""
         source = self._path()
         where = folder if folder is not None else self.folder()
-        with self.db.failures():
-            where.mkdir(parents=True, exist_ok=True)
-            now = self.clock()
-            target = self._free_name(where, source.stem, now)
-            partial = target.with_name(target.name + ".partial")
-            try:
-                counts = sqlite.backup_counted(self.db.engine, partial)
-                verify(partial, counts)
-                with partial.open("rb+") as written:
-                    os.fsync(written.fileno())
-                partial.replace(target)
-            finally:
-                partial.unlink(missing_ok=True)
+        now = self.clock()
+        _ready(where, create)
+        target = self._free_name(where, source.stem, now)
+        partial = target.with_name(target.name + ".partial")
+        try:
+            counts = self._copy(partial, where)
+            settle(partial)
+            verify(partial, counts)
+            with partial.open("rb+") as written:
+                os.fsync(written.fileno())
+            partial.replace(target)
+            fsync_folder(where)
+        except OSError as e:  # the folder went away or filled up while it was written
+            raise FolderUnusable(where, folder_words(e)) from e
+        finally:
+            for leftover in _with_journals(partial):
+                with suppress(OSError):
+                    leftover.unlink(missing_ok=True)
+        with suppress(OSError):  # a backup taken stays taken, even if pruning fails
             self.prune(where, source.stem, now)
         return Backup(target, now.replace(microsecond=0), target.stat().st_size)
+
+    def _copy(self, partial: Path, folder: Path) -> dict[str, int]:
+        """The online copy; a failure that is the folder's (gone, full, read-only) is said
+        as the folder's, not as the database's."""
+        try:
+            with self.db.failures():
+                return sqlite.backup_counted(self.db.engine, partial)
+        except StorageFailure as e:
+            why = _folder_fault(folder)
+            if why is not None:
+                raise FolderUnusable(folder, why) from e
+            raise
 
     @staticmethod
     def _free_name(folder: Path, stem: str, now: datetime) -> Path:
@@ -161,3 +341,53 @@ class BackupService(ServiceBase):
 
     def backups(self, folder: Path | None = None) -> list[Backup]:
         return listed(folder if folder is not None else self.folder(), self._path().stem)
+
+    def all_backups(self) -> list[Backup]:
+        """Every backup of this database in `backups/` and the second folder, oldest first
+        (a second folder that cannot be reached lists none)."""
+        return listed_in(self.folders(), self._path().stem)
+
+
+def _second_folder_key(session: Session) -> str:
+    uid = session.scalars(select(Device.uid).where(Device.this_device)).one()
+    return SECOND_FOLDER_KEY + uid
+
+
+def _checked_folder(folder: Path, first: Path) -> Path:
+    folder = folder.expanduser()
+    if not folder.is_absolute():
+        raise ValueError(f"{folder} is not a full path: choose the folder, e.g. /media/usb/backups")
+    if folder.resolve() == first.resolve():
+        raise ValueError(f"{folder} is where backups go already: choose another disk's folder")
+    return folder
+
+
+def _ready(folder: Path, create: bool) -> None:
+    """The folder there to write to, made if asked (owner-only), else FolderUnusable."""
+    try:
+        if create and not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True, mode=OWNER_ONLY_FOLDER)
+        if not folder.is_dir():
+            raise FileNotFoundError(errno.ENOENT, "no such folder", str(folder))
+    except OSError as e:
+        raise FolderUnusable(folder, folder_words(e)) from e
+    why = _folder_fault(folder)
+    if why is not None:
+        raise FolderUnusable(folder, why)
+
+
+def _folder_fault(folder: Path) -> str | None:
+    """Why `folder` cannot take a backup now, if it plainly cannot."""
+    if not folder.is_dir():
+        return _FOLDER_WORDS[errno.ENOENT]
+    if not os.access(folder, os.W_OK):
+        return _FOLDER_WORDS[errno.EACCES]
+    if disk_nearly_full(folder):
+        return _FOLDER_WORDS[errno.ENOSPC]
+    return None
+
+
+def _with_journals(path: Path) -> Iterator[Path]:
+    yield path
+    for suffix in ("-journal", "-wal", "-shm"):
+        yield path.with_name(path.name + suffix)

@@ -152,3 +152,137 @@ def test_the_command_refuses_in_one_line_when_the_folder_cannot_be_made(
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# --- the second folder: a USB disk or a network share, this device's own ----------------
+
+
+def test_each_backup_is_a_plain_owner_only_file_with_nothing_left_beside_it(
+    ward: Services, db_path: Path
+) -> None:
+    """Checked and later read on a USB disk or a read-only share, a backup must need no
+    -wal or -shm file: it is kept in SQLite's rollback-journal mode."""
+    taken = ward.backups.take()
+    assert sorted(p.name for p in taken.path.parent.iterdir()) == [taken.path.name]
+    with sqlite3.connect(f"file:{taken.path}?mode=ro", uri=True) as copy:
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert taken.path.stat().st_mode & 0o777 == 0o600
+    assert (db_path.parent / "backups").stat().st_mode & 0o777 == 0o700
+
+
+def test_with_a_second_folder_set_each_round_takes_two_verified_backups(
+    ward: Services, db_path: Path, tmp_path: Path
+) -> None:
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    assert ward.backups.second_folder() is None
+    ward.backups.set_second_folder(usb)
+    assert ward.backups.second_folder() == usb
+    done = ward.backups.take_all()
+    assert done.complete and done.missed == ()
+    first, second = done.taken
+    assert first.path.parent == db_path.parent / "backups"
+    assert second.path.parent == usb
+    for taken in done.taken:
+        assert _counts(taken.path) == _counts(db_path)
+    assert [b.path for b in ward.backups.all_backups()] == [first.path, second.path]
+
+
+def test_the_second_folder_is_this_devices_and_seen_by_every_program_on_it(
+    ward: Services, db_path: Path, tmp_path: Path
+) -> None:
+    ward.backups.set_second_folder(tmp_path / "usb")
+    elsewhere = build_services(Database(resolve_location(str(db_path))), "nurse.other")
+    try:
+        assert elsewhere.backups.second_folder() == tmp_path / "usb"
+        elsewhere.backups.set_second_folder(None)
+        assert ward.backups.second_folder() is None
+    finally:
+        elsewhere.db.dispose()
+    laptop = tmp_path / "laptop.sqlite"
+    ward.backups.set_second_folder(tmp_path / "usb")
+    ward.sync.sync(str(laptop))  # the preference travels, but it is the ward's device's
+    other = build_services(Database(resolve_location(str(laptop))), "nurse.laptop")
+    try:
+        assert other.backups.second_folder() is None
+    finally:
+        other.db.dispose()
+
+
+def test_a_second_folder_must_be_a_full_path_and_not_backups_itself(
+    ward: Services, db_path: Path
+) -> None:
+    with pytest.raises(ValueError, match="not a full path"):
+        ward.backups.set_second_folder(Path("usb/backups"))
+    with pytest.raises(ValueError, match="where backups go already"):
+        ward.backups.set_second_folder(db_path.parent / "backups")
+    assert ward.backups.second_folder() is None
+
+
+def test_an_unplugged_second_folder_never_stops_the_first_backup_and_is_said(
+    ward: Services, db_path: Path, tmp_path: Path
+) -> None:
+    usb = tmp_path / "media" / "USB-DISK"
+    usb.mkdir(parents=True)
+    ward.backups.set_second_folder(usb)
+    usb.rmdir()  # unplugged: its mount point gone
+    done = ward.backups.take_all()
+    assert [b.path.parent for b in done.taken] == [db_path.parent / "backups"]
+    assert _counts(done.taken[0].path) == _counts(db_path)
+    assert not done.complete
+    (missed,) = done.missed
+    assert missed.folder == usb
+    assert missed.why == (
+        f"cannot write a backup to {usb}: the folder is not there "
+        "(a USB disk unplugged, a network share not connected?)"
+    )
+    assert not usb.exists()  # never made on this computer's own disk
+
+
+def test_a_second_folder_that_is_a_file_now_is_said_as_the_folders_problem(
+    ward: Services, tmp_path: Path
+) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    ward.backups.set_second_folder(share)
+    share.rmdir()
+    share.write_text("a file where the folder was")
+    done = ward.backups.take_all()
+    assert len(done.taken) == 1
+    assert done.missed[0].why.startswith(f"cannot write a backup to {share}: ")
+
+
+def test_the_command_backs_up_into_both_folders_one_path_a_line(
+    ward: Services, db_path: Path, tmp_path: Path
+) -> None:
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    ward.backups.set_second_folder(usb)
+    ward.db.dispose()
+    done = run_from_source("--db", str(db_path), "backup")
+    assert done.returncode == 0, done.stderr
+    first, second = (Path(line) for line in done.stdout.splitlines())
+    assert first.parent == db_path.parent / "backups" and second.parent == usb
+    assert _counts(first) == _counts(second) == _counts(db_path)
+    assert done.stderr == ""
+    # with DIR, only DIR
+    done = run_from_source("--db", str(db_path), "backup", str(tmp_path / "elsewhere"))
+    assert [Path(p).parent for p in done.stdout.splitlines()] == [tmp_path / "elsewhere"]
+
+
+def test_the_command_says_an_unplugged_second_folder_and_exits_1_with_the_first_taken(
+    ward: Services, db_path: Path, tmp_path: Path
+) -> None:
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    ward.backups.set_second_folder(usb)
+    usb.rmdir()
+    ward.db.dispose()
+    done = run_from_source("--db", str(db_path), "backup")
+    assert done.returncode == 1
+    (first,) = (Path(line) for line in done.stdout.splitlines())
+    assert first.parent == db_path.parent / "backups" and first.exists()
+    assert done.stderr == (
+        f"itp-monitor backup: cannot write a backup to {usb}: the folder is not there "
+        "(a USB disk unplugged, a network share not connected?)\n"
+    )
