@@ -22,7 +22,7 @@ from itp_monitor.domain.protocol import limits
 from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.domain.wording import counted
 from itp_monitor.services.backups import BackupFailed, BackupRefused, FolderUnusable
-from itp_monitor.services.container import Services
+from itp_monitor.services.container import Services, build_services
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.demo import DemoAlreadyLoaded
 from itp_monitor.services.errors import Failure, NotFound, StorageFailure
@@ -31,7 +31,7 @@ from itp_monitor.services.lab_files import UnreadableFile, factor_of
 from itp_monitor.services.lab_import import LabOptions
 from itp_monitor.services.record_file import FileRefused
 from itp_monitor.services.sync import SyncRefused
-from itp_monitor.storage.database import ENV_VAR
+from itp_monitor.storage.database import ENV_VAR, Database, resolve_location
 from itp_monitor.storage.failures import classify
 from itp_monitor.storage.migrate import SchemaError
 from itp_monitor.storage.sqlite import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_DEFAULT_MS
@@ -146,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
         "beside it and this device's second backup folder), keeping older copies by the rule",
     )
     backup.add_argument("dir", metavar="DIR", nargs="?", type=Path, help="the folder for it")
+
+    check = commands.add_parser(
+        "check",
+        help="check that the database is sound and its audit trail unbroken (exit 1 if not)",
+    )
+    check.add_argument("--json", action="store_true", help="print JSON for other programs")
+
+    trail = commands.add_parser("audit", help="print the audit trail: who changed what, when, why")
+    trail.add_argument("--mrn", help="only the entries about this patient")
+    trail.add_argument("--json", action="store_true", help="print JSON for other programs")
 
     report = commands.add_parser(
         "report", help="write the delivery handover of a patient, or the ward summary, as PDF"
@@ -383,6 +393,40 @@ def _backup(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK if done.complete else EXIT_REFUSED
 
 
+def _check(services: Services, args: argparse.Namespace) -> int:
+    report = services.check.full()
+    where = services.db.location.name()
+    if args.json:
+        print(report.as_json(services.check.backups_folder()))
+        return EXIT_OK if report.ok else EXIT_REFUSED
+    if report.ok:
+        print(
+            f"{where} is sound: SQLite's checks pass, every guard is in place, the audit "
+            f"trail's {report.entries} links hold, and {report.records} record versions have "
+            "their audit entries."
+        )
+        return EXIT_OK
+    print(f"{where} has {counted(len(report.problems), 'problem')}:")
+    for problem in report.problems:
+        print(f"  {problem.check}: {problem.detail}")
+    print(f"What to do: {report.advice(services.check.backups_folder())}")
+    return EXIT_REFUSED
+
+
+def _audit(services: Services, args: argparse.Namespace) -> int:
+    entries = services.trail.entries(args.mrn)
+    if args.json:
+        print(json.dumps({"entries": [e.as_json() for e in entries]}, ensure_ascii=False))
+        return EXIT_OK
+    for e in entries:
+        about = " ".join(x for x in (e.mrn, e.kind, e.record) if x)
+        change = json.dumps(e.after if e.after is not None else e.before, ensure_ascii=False)
+        why = f" because: {e.reason}" if e.reason else ""
+        print(f"{e.at_utc:%Y-%m-%d %H:%M:%S} UTC  {e.user} on {e.device}  {e.action} {about}")
+        print(f"    {change}{why}")
+    return EXIT_OK
+
+
 def _patients(n: int) -> str:
     return counted(n, "patient")
 
@@ -401,6 +445,8 @@ COMMANDS = {
     "sync": _sync,
     "conflicts": _conflicts,
     "backup": _backup,
+    "check": _check,
+    "audit": _audit,
 }
 
 
@@ -410,7 +456,7 @@ BUSY_TIMEOUT_MS = BUSY_TIMEOUT_DEFAULT_MS
 READING_COMMANDS = frozenset(
     {
         *("export", "flags", "report", "export-csv", "export-series", "export-fhir"),
-        *("conflicts", "backup"),
+        *("conflicts", "backup", "check", "audit"),
     }
 )
 
@@ -454,6 +500,9 @@ def _open_app(db_option: str | None) -> int:
 
 
 def _open(args: argparse.Namespace) -> Services:
+    if args.command == "check":  # as it is: a check neither upgrades nor writes
+        location = resolve_location(args.db).reading_only()
+        return build_services(Database(location, BUSY_TIMEOUT_MS, create=False))
     reads = only_reads(args)
     try:
         return open_services(args.db, busy_timeout_ms=BUSY_TIMEOUT_MS, create=not reads)

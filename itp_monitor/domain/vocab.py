@@ -14,6 +14,7 @@ class AuditAction(StrEnum):
     ARCHIVE = "archive"
     RESTORE = "restore"
     SETTING = "setting"
+    RESTORE_BACKUP = "restore_backup"  # the database was put back from a backup
 
     @property
     def label(self) -> str:
@@ -28,6 +29,7 @@ _ACTION_LABELS = {
     AuditAction.ARCHIVE: "archived",
     AuditAction.RESTORE: "restored to the ward",
     AuditAction.SETTING: "changed a setting",
+    AuditAction.RESTORE_BACKUP: "restored the database from a backup",
 }
 
 

@@ -612,7 +612,6 @@ class ConflictService(ServiceBase):
                 for copy, new_id, (_, v) in zip(copies, ids, copied, strict=True)
             ]
             for row, v in zip(rows, values, strict=True):
-                row.status = VOIDED
                 entries.append(
                     recorder.entry(
                         AuditAction.VOID,
@@ -626,7 +625,10 @@ class ConflictService(ServiceBase):
                     )
                 )
             session.flush()
-            audit.add_many(session, entries)
+            audit.add_many(session, entries)  # the entries first: no status moves without
+            for row in rows:
+                row.status = VOIDED
+            session.flush()
             moved += len(rows)
         return moved
 

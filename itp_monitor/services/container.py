@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from itp_monitor.services.backups import BackupService
 from itp_monitor.services.changes import ChangeWatch
+from itp_monitor.services.check import CheckService
 from itp_monitor.services.conflicts import ConflictService
 from itp_monitor.services.context import Clock, local_now, operating_system_user
 from itp_monitor.services.demo import DemoService
@@ -19,6 +20,7 @@ from itp_monitor.services.protocol import ProtocolService
 from itp_monitor.services.records import RecordService
 from itp_monitor.services.reports import ReportService
 from itp_monitor.services.sync import SyncService
+from itp_monitor.services.trail import TrailService
 from itp_monitor.storage.database import Database
 
 
@@ -39,6 +41,8 @@ class Services:
     sync: SyncService
     conflicts: ConflictService
     backups: BackupService
+    check: CheckService
+    trail: TrailService
 
     def watch_changes(self) -> ChangeWatch:
         """A watch on what others write to the database (close it when done)."""
@@ -65,4 +69,6 @@ def build_services(db: Database, user: str | None = None, clock: Clock = local_n
         sync=SyncService(db, user, clock),
         conflicts=ConflictService(db, user, clock),
         backups=BackupService(db, user, clock),
+        check=CheckService(db, user, clock),
+        trail=TrailService(db, user, clock),
     )

@@ -303,8 +303,6 @@ class Recorder:
                 [Problem(kind.entity, "nothing to correct: the values are the same")]
             )
         self._judge(self.patient_row(old.patient_id), record, old.id, confirmed, None)
-        old.status = RecordStatus.CORRECTED.value
-        self.session.flush()  # frees the current-only unique indexes for the new version
         row = self._new_row(kind, old.patient_id, kind.values(record), supersedes=old.id)
         entry_uid = self.write_entry(
             AuditAction.CORRECT,
@@ -317,6 +315,9 @@ class Recorder:
             reason=reason,
             original_id=old.id,
         )
+        self.session.flush()  # the entry first: the database moves no status without it
+        old.status = RecordStatus.CORRECTED.value
+        self.session.flush()
         self._settle_resolved(old.patient_id, entry_uid, Settlement.CORRECTED)
         return stored(kind, row)
 
@@ -337,8 +338,6 @@ class Recorder:
                 [Problem("delivery", "newborn counts are recorded after it; void them first")]
             )
         values = kind.values(kind.from_row(row))
-        row.status = RecordStatus.VOIDED.value
-        self.session.flush()
         entry_uid = self.write_entry(
             AuditAction.VOID,
             kind.entity,
@@ -350,6 +349,9 @@ class Recorder:
             reason=reason,
             original_id=row.id,
         )
+        self.session.flush()  # the entry first: the database moves no status without it
+        row.status = RecordStatus.VOIDED.value
+        self.session.flush()
         self._settle_resolved(row.patient_id, entry_uid, Settlement.VOIDED)
         return stored(kind, row)
 

@@ -72,9 +72,15 @@ class Side(Reader):
         patient_ids, new_patients = self._take_patients(incoming.patients, taken)
         whose = {i: u for u, i in patient_ids.items()}
         for model in CLINICAL_TABLES:
+            rows = incoming.rows.get(table_of(model).name, [])
+            self._take_versions(model, rows, patient_ids, taken)
+        taken.settings = self._insert_missing(ProtocolSettingRow, incoming.settings)
+        self._insert_missing(PreferenceRow, incoming.preferences)
+        # the audit entries before the statuses they move: the database moves none without
+        self._take_audit(incoming.audit, patient_ids, taken)
+        for model in CLINICAL_TABLES:
             table = table_of(model).name
             rows = incoming.rows.get(table, [])
-            self._take_versions(model, rows, patient_ids, taken)
             # the statuses the newer audit entries changed, and those that come with rows
             # this side already held (all of them, in a full comparison): only a version no
             # longer current can move one here forward
@@ -85,9 +91,6 @@ class Side(Reader):
                 if r["status"] != CURRENT and r["uid"] not in taken.rows[table]
             )
             self._move_forward(model, statuses, taken, whose)
-        taken.settings = self._insert_missing(ProtocolSettingRow, incoming.settings)
-        self._insert_missing(PreferenceRow, incoming.preferences)
-        self._take_audit(incoming.audit, patient_ids, taken)
         taken.settlements = self._insert_missing(SettlementRow, incoming.settlements)
         self._replay_details(taken, new_patients, apart)
         self._replay_renames(taken)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from itp_monitor.storage import postgresql, sqlite
+from itp_monitor.storage import chain, postgresql, sqlite
 from itp_monitor.storage.failures import (
     Failure,
     NoDatabase,
@@ -148,6 +148,7 @@ class Database:
         # made elsewhere can pass over its own (the screen that saved has shown them).
         self.written_here: set[int] = set()
         event.listen(self._writer, "after_flush", _note_audit_entries)
+        event.listen(self._writer, "before_commit", _link_audit_entries)
         event.listen(self._writer, "after_commit", self._keep_audit_entries)
         event.listen(self._writer, "after_rollback", _forget_audit_entries)
 
@@ -198,6 +199,15 @@ def note_audit_ids(session: Session, ids: Iterable[int]) -> None:
 def _note_audit_entries(session: Session, _context: object) -> None:
     """The audit entries the ORM flushed (inserts of many are noted by storage/bulk.py)."""
     note_audit_ids(session, (o.id for o in session.new if isinstance(o, AuditEntry)))
+
+
+def _link_audit_entries(session: Session) -> None:
+    """Links the audit entries this transaction wrote into the hash chain (chain.py),
+    in the same transaction: an entry is never saved without its link."""
+    session.flush()
+    ids = session.info.get(_AUDIT_IDS)
+    if ids:
+        chain.extend(session.connection(), ids)
 
 
 def _forget_audit_entries(session: Session) -> None:

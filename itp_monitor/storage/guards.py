@@ -139,3 +139,53 @@ def versioned_forward(dialect: str, table: str, columns: Sequence[str]) -> list[
         f"CREATE TRIGGER {table}_keep_values BEFORE UPDATE ON {table} "
         f"FOR EACH ROW EXECUTE FUNCTION itp_keep_values_forward('{text}')",
     ]
+
+
+UNAUDITED = "a version's status changes only with the audit entry that corrects or voids it"
+
+
+def audited(dialect: str, table: str, entity: str) -> list[str]:
+    """A version of `table` (audit entries name it `entity`) may move to corrected or
+    voided only once an audit entry that corrects or voids it is written
+    (`{table}_status_audited`): a status set past the app leaves no silent change."""
+    text = _quote(f"{table}: {UNAUDITED}")
+    needed = "CASE NEW.status WHEN 'corrected' THEN 'correct' WHEN 'voided' THEN 'void' END"
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_status_audited BEFORE UPDATE OF status ON {table} "
+            "WHEN NEW.status IS NOT OLD.status AND NOT EXISTS (SELECT 1 FROM audit_entries a "
+            f"WHERE a.original_id = OLD.id AND a.entity = '{entity}' AND a.action = {needed}) "
+            f"BEGIN SELECT RAISE(ABORT, '{text}'); END"
+        ]
+    return [
+        "CREATE OR REPLACE FUNCTION itp_status_audited() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ "
+        "BEGIN IF NEW.status IS DISTINCT FROM OLD.status AND NOT EXISTS (SELECT 1 FROM "
+        "audit_entries a WHERE a.original_id = OLD.id AND a.entity = TG_ARGV[0] "
+        f"AND a.action = {needed}) "
+        "THEN RAISE EXCEPTION '%', TG_ARGV[1] USING ERRCODE = '23000'; END IF; "
+        "RETURN NEW; END $$",
+        f"CREATE TRIGGER {table}_status_audited BEFORE UPDATE OF status ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION itp_status_audited('{entity}', '{text}')",
+    ]
+
+
+_VERSIONED = (
+    "platelet_counts",
+    "injections",
+    "bleeding_assessments",
+    "treatments",
+    "deliveries",
+    "neonatal_counts",
+    "adverse_events",
+)
+_APPEND_ONLY = ("audit_entries", "audit_chain", "protocol_settings", "conflicts", "settlements")
+IN_FORCE = frozenset(
+    {
+        *(f"{t}_{s}" for t in _VERSIONED for s in ("no_delete", "keep_values", "status_audited")),
+        *(f"{t}_{s}" for t in (*_APPEND_ONLY, "syncs") for s in ("no_delete", "no_update")),
+        *("patients_no_delete", "patients_keep_ids", "devices_keep_ids", "preferences_keep_ids"),
+    }
+)
+"""The guards of a database at the newest revision, as the check expects them (a test
+compares them with those of a newly migrated database, on SQLite and PostgreSQL)."""

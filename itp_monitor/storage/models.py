@@ -411,7 +411,26 @@ class AuditEntry(Travels, Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (CheckConstraint(_one_of("action", AUDIT_ACTIONS), name="action_known"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("action", AUDIT_ACTIONS), name="action_known"),
+        # the guards look up the entry that corrected or voided a version (guards.audited)
+        Index("ix_audit_entries_original_id", "original_id"),
+    )
+
+
+class AuditLink(Base):
+    """One link of the audit trail's hash chain (storage/chain.py): the entry at this
+    position, and a hash over its content and the previous link's hash. Written in the
+    transaction that wrote the entry, by this database only: it does not travel (a synced
+    entry is linked into each database's own chain as it arrives). Append-only."""
+
+    __tablename__ = "audit_chain"
+
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_entries.id", ondelete="RESTRICT"), unique=True
+    )
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class ConflictRow(Base):

@@ -29,6 +29,8 @@ CONNECTION_PRAGMAS = {
     "synchronous": "FULL",  # a saved count survives a power cut
     "foreign_keys": "ON",
     "busy_timeout": str(BUSY_TIMEOUT_MS),
+    # INSERT OR REPLACE deletes the row it replaces: with this on, the delete guards see it
+    "recursive_triggers": "ON",
 }
 
 

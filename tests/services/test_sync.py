@@ -143,6 +143,15 @@ def test_two_sides_that_diverged_end_the_same_with_every_conflict_on_both(
     again = ward.sync.sync(str(laptop.db.location.path))
     assert (again.sent, again.received, again.new_conflicts) == (0, 0, 0)
     assert again.open_conflicts == 4
+    _both_sound(ward, laptop)
+
+
+def _both_sound(*sides: Services) -> None:
+    """Each side passes Check database: what a sync brought is linked into each one's
+    audit chain, and every version and status it moved has its entry."""
+    for side in sides:
+        report = side.check.full()
+        assert report.ok, report.problems
 
 
 def _synced_apart(ward: Services, laptop: Services) -> dict[str, Any]:
@@ -249,6 +258,7 @@ def test_details_changed_on_two_devices_are_a_conflict_kept_by_one_side_for_both
     assert laptop.patients.get(lid).details.name == "Wang Fang"
     for side in (ward, laptop):
         assert details.uid not in {c.uid for c in side.conflicts.open()}
+    _both_sound(ward, laptop)
     # a correction made on one side only simply travels
     laptop.patients.correct(
         lid, replace(there.details, name="Wang Fang", weight_kg=73.5), "weighed"
@@ -256,6 +266,7 @@ def test_details_changed_on_two_devices_are_a_conflict_kept_by_one_side_for_both
     ward.sync.sync(str(laptop.db.location.path))
     assert ward.patients.get(pid).details.weight_kg == 73.5
     assert not ward.conflicts.open()
+    _both_sound(ward, laptop)
 
 
 def test_device_clocks_hours_apart_change_nothing(
@@ -527,6 +538,7 @@ def test_a_count_entered_on_a_registration_linked_away_meanwhile_is_shown_and_mo
     laptop.sync.sync(ward.db.location.url)
     assert not [c for c in laptop.conflicts.open() if c.what is ConflictKind.ON_LINKED]
     assert held(laptop.db) == held(ward.db)
+    _both_sound(ward, laptop)
 
 
 def test_two_devices_linking_her_registrations_each_into_the_other_leave_her_on_the_board(
@@ -554,6 +566,7 @@ def test_two_devices_linking_her_registrations_each_into_the_other_leave_her_on_
     laptop.sync.sync(ward.db.location.url)
     assert held(laptop.db) == held(ward.db)
     assert laptop.sync.sync(ward.db.location.url).new_conflicts == 0
+    _both_sound(ward, laptop)
 
 
 def test_a_second_delivery_from_another_device_can_be_voided_beside_the_newborns_counts(

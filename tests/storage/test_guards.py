@@ -8,6 +8,7 @@ from postgres import on_both_databases
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from itp_monitor.domain.records import PlateletCount
 from itp_monitor.services.container import Services
 from itp_monitor.services.results import PatientInfo
 from itp_monitor.storage.database import Database
@@ -76,10 +77,46 @@ def test_a_saved_value_cannot_be_rewritten(db: Database, audited: int, change: s
         )
 
 
-def test_a_voided_record_cannot_be_brought_back(db: Database, audited: int) -> None:
-    _raw(db, f"UPDATE platelet_counts SET status = 'voided' WHERE id = {audited}")  # allowed
+def test_a_voided_record_cannot_be_brought_back(
+    db: Database, services: Services, audited: int
+) -> None:
+    services.records.void(PlateletCount, audited, "entered in error")
     with pytest.raises(IntegrityError):
         _raw(db, f"UPDATE platelet_counts SET status = 'current' WHERE id = {audited}")
+
+
+@pytest.mark.parametrize("status", ["voided", "corrected"])
+def test_a_status_never_changes_without_its_audit_entry(
+    db: Database, audited: int, status: str
+) -> None:
+    """Voiding a count past the app, with no entry saying who and why, is refused."""
+    with pytest.raises(IntegrityError, match="only with the audit entry"):
+        _raw(db, f"UPDATE platelet_counts SET status = '{status}' WHERE id = {audited}")
+    with db.reading() as session:
+        held = session.execute(text(f"SELECT status FROM platelet_counts WHERE id = {audited}"))
+        assert held.scalar() == "current"
+
+
+def test_replace_meets_the_guards(db: Database, audited: int) -> None:
+    """INSERT OR REPLACE deletes the row it replaces: with recursive triggers on, the delete
+    guards refuse it, so neither an audit entry nor a count is rewritten that way."""
+    if not db.is_sqlite:
+        pytest.skip("REPLACE is SQLite's")
+    with pytest.raises(IntegrityError, match="never changed or deleted"):
+        _raw(
+            db,
+            "INSERT OR REPLACE INTO audit_entries SELECT id, at_utc, 'someone else', action, "
+            "entity, record_id, original_id, patient_id, before, after, reason, record_uid, "
+            "uid, device FROM audit_entries WHERE id = (SELECT min(id) FROM audit_entries)",
+        )
+    with pytest.raises(IntegrityError, match="never deleted"):
+        _raw(
+            db,
+            "INSERT OR REPLACE INTO platelet_counts (id, patient_id, collected_at, value, "
+            "source, status, entered_at_utc, entered_by, uid, device) SELECT id, patient_id, "
+            "collected_at, 99, source, status, entered_at_utc, entered_by, uid, device "
+            f"FROM platelet_counts WHERE id = {audited}",
+        )
 
 
 def test_protocol_setting_history_is_append_only(db: Database) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 import itp_monitor
 from itp_monitor.services.protocol_store import protocol_in_force
+from itp_monitor.storage import chain, guards
 from itp_monitor.storage import sqlite as sqlite_rules
 from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import (
@@ -291,6 +292,20 @@ def _travelling(revision: str) -> dict[str, list[dict[str, Any]]]:
 SEED_ROWS["0005_ids_that_travel"] = _travelling("0004_preferences")
 
 
+def _with_replaces(revision: str) -> dict[str, list[dict[str, Any]]]:
+    """The rows of `revision` as 0006 keeps them: each setting change names the one it
+    replaced."""
+    rows = {table: [dict(r) for r in seeded] for table, seeded in SEED_ROWS[revision].items()}
+    before: dict[str, str] = {}
+    for row in rows["protocol_settings"]:
+        row["replaces"] = json.dumps([before[row["key"]]] if row["key"] in before else [])
+        before[row["key"]] = row["uid"]
+    return rows
+
+
+SEED_ROWS["0006_sync"] = _with_replaces("0005_ids_that_travel")
+
+
 def _fresh(tmp_path: Path, name: str = "w.sqlite") -> Database:
     return Database(resolve_location(str(tmp_path / name)))
 
@@ -407,6 +422,7 @@ def test_upgrading_a_database_with_data_keeps_every_row(tmp_path: Path, revision
     _each_row_has_a_uid_and_this_device(db, SEED_ROWS[revision])
     if "protocol_settings" in SEED_ROWS[revision]:
         _each_setting_change_replaces_the_one_before(db)
+    _the_audit_trail_is_chained_and_guarded(db)
     # and the copy taken before the upgrade holds the old schema with the same rows
     assert outcome.backup is not None and outcome.backup.exists()
     assert revision in outcome.backup.name
@@ -426,6 +442,20 @@ def _each_setting_change_replaces_the_one_before(db: Database) -> None:
     assert json.loads(second["replaces"]) == [first["uid"]]
     with Session(db.engine) as session:
         assert protocol_in_force(session).values.delivery_min == 55
+
+
+def _the_audit_trail_is_chained_and_guarded(db: Database) -> None:
+    """After the upgrade every audit entry, old ones included, has its link in the hash
+    chain, and every guard the check expects is there."""
+    with db.engine.connect() as connection:
+        assert chain.verify(connection) == []
+        linked = connection.execute(text("SELECT count(*) FROM audit_chain")).scalar()
+        assert linked == connection.execute(text("SELECT count(*) FROM audit_entries")).scalar()
+        if db.is_sqlite:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        assert {n for (n,) in connection.execute(text(sql))} == guards.IN_FORCE
 
 
 def _seeded(found: list[dict[str, Any]], seeded: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -521,6 +551,7 @@ def test_upgrading_a_postgresql_database_with_data_keeps_every_row(
         after = _seeded(_rows(empty_pg, table), rows)
         assert [{k: _as_sqlite_keeps(r[k]) for k in rows[0]} for r in after] == rows, table
     _each_row_has_a_uid_and_this_device(empty_pg, SEED_ROWS[revision])
+    _the_audit_trail_is_chained_and_guarded(empty_pg)
 
 
 def _digest(path: Path) -> str:
