@@ -23,13 +23,15 @@ from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.domain.wording import counted
 from itp_monitor.services.backups import BackupFailed, BackupRefused, FolderUnusable
 from itp_monitor.services.container import Services, build_services
-from itp_monitor.services.context import to_utc
+from itp_monitor.services.context import local_now, operating_system_user, to_utc
 from itp_monitor.services.demo import DemoAlreadyLoaded
 from itp_monitor.services.errors import Failure, NotFound, StorageFailure
 from itp_monitor.services.lab_files import FIELDS as LAB_FIELDS
 from itp_monitor.services.lab_files import UnreadableFile, factor_of
 from itp_monitor.services.lab_import import LabOptions
 from itp_monitor.services.record_file import FileRefused
+from itp_monitor.services.restore import Restored, RestoreRefused
+from itp_monitor.services.restore import restore as restore_backup
 from itp_monitor.services.sync import SyncRefused
 from itp_monitor.storage.database import ENV_VAR, Database, resolve_location
 from itp_monitor.storage.failures import classify
@@ -156,6 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     trail = commands.add_parser("audit", help="print the audit trail: who changed what, when, why")
     trail.add_argument("--mrn", help="only the entries about this patient")
     trail.add_argument("--json", action="store_true", help="print JSON for other programs")
+
+    restore = commands.add_parser(
+        "restore",
+        help="put a backup in the database's place; the database as it was is kept beside "
+        "it, never deleted",
+    )
+    restore.add_argument("backup", type=Path, metavar="BACKUP", help="the backup file")
 
     report = commands.add_parser(
         "report", help="write the delivery handover of a patient, or the ward summary, as PDF"
@@ -427,6 +436,62 @@ def _audit(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _restore(args: argparse.Namespace) -> int:
+    """Run without opening the database first: a damaged one, which cannot be opened, is
+    the one most in need of its backup."""
+    command = "itp-monitor restore"
+    unchanged = "nothing was changed"
+    location = resolve_location(args.db)
+    if location.path is None or not location.url.startswith("sqlite"):
+        print(
+            f"{command}: {location.name()} is a server's database: restore it there with "
+            "pg_restore (README: a ward's shared PostgreSQL server); nothing was changed",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    try:
+        done = restore_backup(
+            location.path, args.backup, user=operating_system_user(), clock=local_now
+        )
+    except RestoreRefused as e:
+        print(f"{command}: {e}; {unchanged}", file=sys.stderr)
+        return EXIT_REFUSED
+    except StorageFailure as e:
+        print(f"{command}: {e}; {e.advice}; {unchanged}", file=sys.stderr)
+        return EXIT_REFUSED
+    except OSError as e:
+        failure = classify(e)
+        what = failure.words if failure is not None else (e.strerror or str(e))
+        print(f"{command}: {what}: {e.filename or location.path}; {unchanged}", file=sys.stderr)
+        return EXIT_REFUSED
+    for line in restored_lines(done, location.path):
+        print(line)
+    return EXIT_OK
+
+
+def restored_lines(done: Restored, path: Path) -> list[str]:
+    """What a restore did, for a person: which backup went where, and where the database
+    as it was is kept."""
+    backup = done.backup
+    lines = [
+        f"Restored {backup.path} (taken {backup.taken_at:%Y-%m-%d %H:%M}: "
+        f"{counted(backup.women or 0, 'woman', 'women')}, "
+        f"{counted(backup.records or 0, 'record')}) into {path}."
+    ]
+    if done.set_aside is None:
+        lines.append("There was no database there before.")
+    elif done.moved:
+        lines.append(
+            f"The database there could not be opened: its files were moved, not deleted, "
+            f"to {done.set_aside}."
+        )
+    else:
+        lines.append(f"The database as it was is kept at {done.set_aside}.")
+    if done.upgraded_from is not None:
+        lines.append(f"The backup was brought from schema {done.upgraded_from} to this version's.")
+    return lines
+
+
 def _patients(n: int) -> str:
     return counted(n, "patient")
 
@@ -448,6 +513,8 @@ COMMANDS = {
     "check": _check,
     "audit": _audit,
 }
+# Commands run before the database is opened, on its location alone.
+UNOPENED_COMMANDS = {"restore": _restore}
 
 
 # How long a command's write waits for another program's write lock before it gives up.
@@ -515,6 +582,8 @@ def _open(args: argparse.Namespace) -> Services:
 
 def _run(args: argparse.Namespace) -> int:
     command = f"itp-monitor {args.command}"
+    if args.command in UNOPENED_COMMANDS:
+        return UNOPENED_COMMANDS[args.command](args)
     try:
         services = _open(args)
     except (StorageFailure, SchemaError, DBAPIError, ArgumentError, OSError, ImportError) as e:
