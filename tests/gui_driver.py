@@ -16,10 +16,16 @@ from itp_monitor.services.container import Services
 
 
 def open_window(
-    qtbot: QtBot, services: Services, settings_file: str, poll_ms: int = 1000
+    qtbot: QtBot,
+    services: Services,
+    settings_file: str,
+    poll_ms: int = 1000,
+    backup_every_ms: int | None = None,
 ) -> MainWindow:
+    """The main window, shown. No automatic backups unless `backup_every_ms`: a test that
+    is not about them never waits for one when its window closes at the end."""
     settings = QSettings(settings_file, QSettings.Format.IniFormat)
-    window = MainWindow(services, settings, poll_ms=poll_ms)
+    window = MainWindow(services, settings, poll_ms=poll_ms, backup_every_ms=backup_every_ms)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)

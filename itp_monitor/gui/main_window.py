@@ -18,7 +18,10 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
+from itp_monitor.gui.backup_schedule import BACKUP_EVERY_MS, BackupSchedule, Outcome
+from itp_monitor.gui.dialogs.backups import show_backups
 from itp_monitor.gui.dialogs.conflicts import show_conflicts
+from itp_monitor.gui.dialogs.restore import restore_from_backup
 from itp_monitor.gui.dialogs.sync import synchronise
 from itp_monitor.gui.forms.saving import OPENED_READ_ONLY
 from itp_monitor.gui.hub import Hub
@@ -52,9 +55,11 @@ class MainWindow(QMainWindow):
         poll_ms: int = POLL_MS,
         *,
         read_only_because: Failure | None = None,
+        backup_every_ms: int | None = BACKUP_EVERY_MS,
     ) -> None:
         """`read_only_because`: why the database was opened read-only (a read-only file or
-        disk, or a full disk), when it was."""
+        disk, or a full disk), when it was. `backup_every_ms`: how often a backup is taken
+        while something changed, and one on closing; None for no automatic backups."""
         super().__init__()
         self.services = services
         self.settings = settings if settings is not None else QSettings()
@@ -98,6 +103,13 @@ class MainWindow(QMainWindow):
         self.poll_timer.timeout.connect(self.poll_changes)
         self.poll_timer.start()
 
+        self.backup_problem = QLabel("")
+        self.backup_problem.setObjectName("backup_problem")
+        self.backup_problem.setVisible(False)
+        self.statusBar().addPermanentWidget(self.backup_problem)
+        self.backup_schedule = BackupSchedule(services, backup_every_ms, self)
+        self.backup_schedule.finished.connect(self._backed_up)
+
         self.resize(1280, 800)
         self._restore()
         self.refresh_ward()
@@ -140,6 +152,9 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "&Synchronise…", partial(synchronise, self), "Ctrl+Shift+Y", writes=True)
         file.addSeparator()
+        restore = partial(restore_from_backup, self)
+        self._action(file, "&Restore from backup…", restore, writes=True)
+        file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q")  # StandardKey.Quit is none on Windows
         view = bar.addMenu("&View")
         self._action(view, "&Ward board", self.show_board, "Ctrl+B")
@@ -172,6 +187,7 @@ class MainWindow(QMainWindow):
         settings = bar.addMenu("&Settings")
         self._action(settings, "The unit's &protocol…", self.edit_protocol, "Ctrl+,", writes=True)
         self._action(settings, "&Laboratory codes…", self.edit_lab_codes, writes=True)
+        self._action(settings, "&Backups…", partial(show_backups, self), writes=True)
         help_menu = bar.addMenu("&Help")
         self._action(
             help_menu, "&User guide", self.show_guide, QKeySequence.StandardKey.HelpContents
@@ -414,8 +430,65 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.backup_schedule.before_closing(self.close):
+            event.ignore()  # closed once the backup is taken (backup_schedule.py)
+            self.statusBar().showMessage("Taking a backup before closing…")
+            return
+        self.backup_schedule.stop()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.poll_timer.stop()
         self.watch.close()
         super().closeEvent(event)
+
+    # --- backups ------------------------------------------------------------------------
+
+    def pause_for_restore(self) -> None:
+        """Lets go of the database while a restore may replace it: no polling, no backup
+        due, and the connections that remember it closed."""
+        self.poll_timer.stop()
+        self.backup_schedule.pause()
+        self.watch.close()
+
+    def resume_after_restore(self, restored: object | None) -> None:
+        """Watches the database again; after a restore, shows it afresh from the board."""
+        self.watch = self.services.watch_changes()
+        self.backup_schedule.resume(self.services)
+        self.poll_timer.start()
+        if restored is not None:
+            self.show_board()
+            self.hub.announce(EVERYTHING, None)
+
+    def _backed_up(self, outcome: Outcome) -> None:
+        """What a backup came to, in the status bar; a problem stays there until a backup
+        goes through, and one met on closing is said in a short box before the window goes."""
+        problems = backup_problems(outcome)
+        if not problems:
+            self.backup_problem.setVisible(False)
+        else:
+            self.backup_problem.setText(f"<b>Backup:</b> {problems[0]}")
+            self.backup_problem.setToolTip("\n".join(problems))
+            self.backup_problem.setVisible(True)
+        self.statusBar().showMessage(backup_summary(outcome), 10_000)
+        if problems and self.backup_schedule.closing:
+            QMessageBox.warning(
+                self,
+                TITLE,
+                "\n".join([*problems, "Your records are saved in the database itself."]),
+            )
+
+
+def backup_problems(outcome: Outcome) -> list[str]:
+    """What went wrong, one line each (a folder missed, or why no backup was taken)."""
+    if isinstance(outcome, str):
+        return [f"no backup was taken: {outcome}"]
+    return [missed.why for missed in outcome.missed]
+
+
+def backup_summary(outcome: Outcome) -> str:
+    """One line for the status bar: where the backup went, or that none was taken."""
+    if isinstance(outcome, str) or not outcome.taken:
+        return "No backup was taken"
+    at = outcome.taken[0].taken_at
+    where = " and ".join(str(b.path.parent) for b in outcome.taken)
+    return f"Backed up at {at:%H:%M} to {where}"

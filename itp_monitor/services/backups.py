@@ -8,7 +8,8 @@ only then given its name: a backup that is listed is a good one.
 
 Kept: every backup of the last 48 hours, then the newest of each day for 30 days,
 of each week for 6 months, of each month after (Anki keeps its backups the same
-way). A PostgreSQL database is backed up by its server (pg_dump): docs/install.md.
+way). A PostgreSQL database is backed up by its server
+(pg_dump): README, "A ward's shared PostgreSQL server".
 
 Each backup goes to `backups/` beside the database and, when one is set for this
 device, to a second folder (a USB disk, a network share): kept in the database as
@@ -28,6 +29,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,8 +39,12 @@ from itp_monitor.services.context import to_utc
 from itp_monitor.services.errors import StorageFailure
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage import sqlite
+from itp_monitor.storage.database import Database
 from itp_monitor.storage.failures import disk_nearly_full
 from itp_monitor.storage.models import Device
+
+if TYPE_CHECKING:
+    from itp_monitor.services.restore import BackupSummary, Restored
 
 KEEP_EVERY = timedelta(hours=48)
 KEEP_DAILY = timedelta(days=30)
@@ -221,7 +227,7 @@ class BackupService(ServiceBase):
         if path is None or not self.db.location.url.startswith("sqlite"):
             raise BackupRefused(
                 "a PostgreSQL database is backed up by its server: schedule pg_dump there "
-                "(docs/install.md, 'Backups')"
+                "(README: a ward's shared PostgreSQL server)"
             )
         return path
 
@@ -342,10 +348,56 @@ class BackupService(ServiceBase):
     def backups(self, folder: Path | None = None) -> list[Backup]:
         return listed(folder if folder is not None else self.folder(), self._path().stem)
 
+    def summaries(self) -> list[BackupSummary]:
+        """Every backup of this database in `backups/` and the second folder, newest first,
+        each read (read-only) for what it holds: for the Restore dialog."""
+        from itp_monitor.services.restore import backups_of  # restore builds on this module
+
+        return backups_of(self.folders(), self._path().stem)
+
+    def restore(self, backup: Path) -> Restored:
+        """Puts `backup` in this database's place (services/restore.py), then lets go of
+        the connections opened before, which remember the database as it was (its device)."""
+        from itp_monitor.services.restore import restore
+
+        done = restore(self._path(), backup, user=self.user, clock=self.clock)
+        self.db.engine.dispose()
+        return done
+
+    def change_mark(self) -> ChangeMark:
+        """A mark of what the database holds now, to ask later whether anything was written
+        since (close it when done). BackupRefused where no backup can be taken."""
+        self._path()
+        return ChangeMark(self.db)
+
     def all_backups(self) -> list[Backup]:
         """Every backup of this database in `backups/` and the second folder, oldest first
         (a second folder that cannot be reached lists none)."""
         return listed_in(self.folders(), self._path().stem)
+
+
+class ChangeMark:
+    """Whether anything was written to the database since the mark was last set, by this
+    program or any other: the app backs up on closing and every 30 minutes only then.
+
+    SQLite's data_version, read on a connection of its own, changes when any other
+    connection commits; reading it touches no table. A checkpoint changes it too: at
+    worst one backup more, never one less."""
+
+    def __init__(self, db: Database) -> None:
+        self._version = sqlite.DataVersion(db.engine)
+        self._at = self._version.read()
+
+    def changed(self) -> bool:
+        return self._version.read() != self._at
+
+    def set(self) -> None:
+        """Marks now: set as a backup starts, so that what is written while it is taken
+        counts as changed for the next one."""
+        self._at = self._version.read()
+
+    def close(self) -> None:
+        self._version.close()
 
 
 def _second_folder_key(session: Session) -> str:

@@ -107,7 +107,9 @@ def check(path: Path) -> tuple[BackupSummary, str]:
                 )
             revision = _revision(path, connection)
     except sqlite3.DatabaseError as e:
-        raise RestoreRefused(f"the backup {path} is damaged: {_unreadable(e)}") from e
+        raise RestoreRefused(
+            f"the backup {path} is damaged: it fails SQLite's integrity check ({e})"
+        ) from e
     return found, revision
 
 

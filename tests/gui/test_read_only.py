@@ -37,8 +37,10 @@ SAVING = {
     "File → Import a record file…",
     "File → Import laboratory results…",
     "File → Synchronise…",
+    "File → Restore from backup…",
     "Settings → The unit's protocol…",
     "Settings → Laboratory codes…",
+    "Settings → Backups…",
 }
 RECORD_FILE = {
     "format": "itp-monitor/1",
