@@ -25,8 +25,10 @@ from PySide6.QtWidgets import QApplication, QWidget
 from itp_monitor.app import make_application
 from itp_monitor.bootstrap import open_services
 from itp_monitor.domain.records import NeonatalCount, PatientDetails, PlateletCount
+from itp_monitor.gui.dialogs.backups import BackupsDialog
 from itp_monitor.gui.dialogs.conflicts import ConflictsDialog
 from itp_monitor.gui.dialogs.lab_import import LabImportDialog
+from itp_monitor.gui.dialogs.restore import RestoreDialog
 from itp_monitor.gui.dialogs.sync import SyncDialog
 from itp_monitor.gui.main_window import MainWindow
 from itp_monitor.gui.reports.render import write_handover_pdf, write_ward_pdf
@@ -85,6 +87,7 @@ def main(out: Path) -> int:
         window.close()
         services.db.dispose()
     sync_pictures(out)
+    backup_pictures(out)
     return 0
 
 
@@ -259,6 +262,54 @@ def sync_pictures(out: Path) -> None:
     for leftover in stick.parent.glob("*"):
         leftover.unlink()
     stick.parent.rmdir()
+
+
+# --- backups: Settings → Backups… and File → Restore from backup… (user guide, "Backups")
+
+
+def backup_pictures(out: Path) -> None:
+    """The demonstration ward with a few backups in `backups/` and on a USB disk, one
+    taken before a day's counts, and the two dialogs over the window."""
+    with tempfile.TemporaryDirectory(prefix="ward-pc-") as folder:
+        here = Path(folder)
+        services = open_services(str(here / "itp-monitor.sqlite"))
+        services.demo.load()
+        usb = Path("/tmp/USB-DISK/itp-backups")  # a short path, as a USB disk's is
+        usb.mkdir(parents=True, exist_ok=True)
+        for old in usb.glob("*"):
+            old.unlink()
+        today = datetime.now().replace(microsecond=0)  # noqa: DTZ005  (ward times are local)
+        services.backups.clock = lambda: today - timedelta(hours=6)
+        services.backups.take()
+        services.backups.set_second_folder(usb)
+        demo_03 = services.patients.find("DEMO-03")
+        assert demo_03 is not None
+        at = today.replace(second=0) - timedelta(hours=2)
+        services.records.record(demo_03.id, PlateletCount(at, 26, "lab"), confirmed=True)
+        for hours in (1, 0.5):
+            services.backups.clock = lambda h=hours: today - timedelta(hours=h)
+            services.backups.take_all()
+        settings = QSettings(str(here / "s.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(services, settings, backup_every_ms=None)
+        window.resize(*SIZE)
+        window.show()
+        dialog = BackupsDialog(services.backups, window.backup_schedule, window)
+        dialog.resize(900, 560)
+        dialog.show()
+        _show(dialog, out / "backups-settings.png")
+        dialog.close()
+        restore = RestoreDialog(services.backups, window)
+        restore.resize(960, 460)
+        restore.show()
+        restore.table.selectRow(restore.table.rowCount() - 1)
+        _show(restore, out / "restore-from-backup.png")
+        restore.close()
+        window.close()
+        services.db.dispose()
+        for leftover in usb.glob("*"):
+            leftover.unlink()
+        usb.rmdir()
+        usb.parent.rmdir()
 
 
 if __name__ == "__main__":
