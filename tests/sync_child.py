@@ -23,11 +23,18 @@ from itp_monitor.services.container import build_services
 from itp_monitor.storage.database import Database, resolve_location
 
 
+def say(line: str) -> None:
+    """Prints a line in one write, which a pipe takes whole: print() writes the newline
+    apart when Python's output is unbuffered (PYTHONUNBUFFERED, -u), and a sync killed
+    between the two would run its last line into "ended"."""
+    os.write(sys.stdout.fileno(), f"{line}\n".encode())
+
+
 def sync(here: str, other: str, user: str, now: datetime) -> None:
-    print("syncing", flush=True)
+    say("syncing")
     services = build_services(Database(resolve_location(here)), user, lambda: now)
-    services.sync.sync(other, progress=lambda step: print(step, flush=True))
-    print("done", flush=True)
+    services.sync.sync(other, progress=lambda step: say(str(step)))
+    say("done")
 
 
 def main() -> None:
@@ -39,14 +46,14 @@ def main() -> None:
             try:
                 sync(here, other, user, now)
             except BaseException:
-                print("failed", flush=True)
+                say("failed")
                 traceback.print_exc()
                 os._exit(1)
             os._exit(0)
         if sys.stdin.readline().strip() == "kill":
             os.kill(pid, signal.SIGKILL)  # not yet waited for: the pid is still its own
         _, status = os.waitpid(pid, 0)
-        print(f"ended {os.waitstatus_to_exitcode(status)}", flush=True)
+        say(f"ended {os.waitstatus_to_exitcode(status)}")
 
 
 if __name__ == "__main__":

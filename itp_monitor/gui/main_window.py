@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
+from itp_monitor import last_resort
+from itp_monitor.domain.wording import counted
 from itp_monitor.gui.backup_schedule import BACKUP_EVERY_MS, BackupSchedule, Outcome
 from itp_monitor.gui.dialogs.backups import show_backups
 from itp_monitor.gui.dialogs.conflicts import show_conflicts
@@ -37,6 +40,7 @@ from itp_monitor.services.results import EVERYTHING, Changes, PatientInfo, Patie
 if TYPE_CHECKING:  # built on first use, so that start-up does not load them
     from itp_monitor.gui.dialogs.help import UserGuide
     from itp_monitor.gui.panels.patient_workspace import PatientWorkspace
+    from itp_monitor.services.check import Report
 
 TITLE = "ITP Monitor"
 FEW = 3  # more women changed at once are read with the whole board (one read, not one each)
@@ -45,6 +49,25 @@ READ_ONLY_NOTE = "Opened read-only: nothing can be saved"
 FULL_NOTE = "The disk is full: nothing can be saved (free some space, then open the app again)"
 Slot = Callable[[], object]
 Shortcut = str | QKeySequence.StandardKey | None
+
+
+class StartCheck(QObject):
+    """Runs the check at start off the window's thread; `done` brings its report back
+    (None if the check itself failed: that is logged, and the window goes on)."""
+
+    done = Signal(object)
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()  # no parent: it may outlive a window closed meanwhile
+        self.services = services
+
+    def run(self) -> None:
+        try:
+            report = self.services.check.quick()
+        except Exception as error:
+            last_resort.report(error, "the check at start")
+            report = None
+        self.done.emit(report)
 
 
 class MainWindow(QMainWindow):
@@ -82,6 +105,9 @@ class MainWindow(QMainWindow):
         self.board.archived_toggled.connect(lambda _: self.refresh_ward())
         self.workspace: PatientWorkspace | None = None  # built when a patient is first opened
         self.guide: UserGuide | None = None  # the user guide's window, built when first asked for
+        self.check_box: QMessageBox | None = None  # what the last check found, while shown
+        self.checked_at_start: Report | None = None  # once the check at start is done
+        self._start_check: StartCheck | None = None
         self.pages = QStackedWidget()
         self.pages.addWidget(self.board)
         self.setCentralWidget(self.pages)
@@ -117,6 +143,8 @@ class MainWindow(QMainWindow):
         last = self.settings.value("ward/last_patient")
         if last is not None:
             self.board.select_patient(int(last))
+        # once the window is up (a start is not held back by it), before anything is saved
+        QTimer.singleShot(0, self.check_at_start)
 
     # --- menus and shortcuts ------------------------------------------------------------
 
@@ -184,6 +212,8 @@ class MainWindow(QMainWindow):
         )
         self._action(reports, "Export the de-identified &case series…", r.export_series)
         self._action(reports, "Export this woman as &FHIR…", r.export_fhir)
+        tools = bar.addMenu("&Tools")
+        self._action(tools, "&Check database…", self.check_database)
         settings = bar.addMenu("&Settings")
         self._action(settings, "The unit's &protocol…", self.edit_protocol, "Ctrl+,", writes=True)
         self._action(settings, "&Laboratory codes…", self.edit_lab_codes, writes=True)
@@ -413,6 +443,70 @@ class MainWindow(QMainWindow):
         self.guide.show()
         self.guide.raise_()
         self.guide.activateWindow()
+
+    # --- Check database ---------------------------------------------------------------
+
+    def check_at_start(self) -> None:
+        """The quick check (storage damage, guards, the audit chain's last links), on a
+        thread of its own: SQLite's quick_check reads the whole file (0.6 s for a ward of
+        1,000 women), and the window answers meanwhile. A database that fails it is not
+        written into from then on, and the box offers a restore."""
+        checking = StartCheck(self.services)
+        checking.done.connect(self._checked_at_start)
+        self._start_check = checking
+        threading.Thread(target=checking.run, name="check at start", daemon=True).start()
+
+    def _checked_at_start(self, report: Report | None) -> None:
+        self.checked_at_start = report
+        if report is None or report.ok or report.schema_only:
+            return
+        self._said_check(report, at_start=True)
+
+    def check_database(self) -> None:
+        """Tools → Check database: the full check, its finding said in a box."""
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            report = self.services.check.full()
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self._said_check(report, at_start=False)
+
+    def _said_check(self, report: Report, *, at_start: bool) -> None:
+        from itp_monitor.gui.dialogs.check import FAILED_NOTE, report_box
+
+        if not report.ok and not report.schema_only:
+            self.refuse_writes(FAILED_NOTE)
+        restore = self._restore_action()
+        box = report_box(
+            self,
+            report,
+            self.services.db.location.name(),
+            self.services.check.backups_folder(),
+            at_start=at_start,
+            restore=restore.trigger if restore is not None else None,
+        )
+        box.open()  # not exec(): the window stays alive behind it, to read
+        self.check_box = box
+        found = "sound" if report.ok else counted(len(report.problems), "problem")
+        self.statusBar().showMessage(f"Checked the database: {found}", 10_000)
+
+    def _restore_action(self) -> QAction | None:
+        for menu in self.menuBar().findChildren(QMenu):
+            for action in menu.actions():
+                if action.text().replace("&", "").startswith("Restore from backup"):
+                    return action
+        return None
+
+    def refuse_writes(self, note: str) -> None:
+        """From now on nothing is saved: every control that would save says `note`."""
+        if self.read_only_note is not None:
+            return
+        self.read_only_note = note
+        self._show_read_only()
+        if self.workspace is not None:
+            self.workspace.set_read_only(note)
+        for action in self.record_actions.values():
+            action.setEnabled(False)
 
     def about(self) -> None:
         from itp_monitor.gui.dialogs.help import about

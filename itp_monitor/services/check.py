@@ -321,6 +321,8 @@ def _same(row: dict[str, Any], state: dict[str, Any]) -> bool:
 
 def _same_value(stored: Any, recorded: Any) -> bool:
     """A column as the database gives it against the value an entry recorded (JSON)."""
+    if stored == recorded:
+        return True
     if stored is None or recorded is None:
         return stored is None and recorded is None
     if isinstance(recorded, bool) or isinstance(stored, bool):

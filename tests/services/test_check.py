@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from helpers import count, run_from_source
+from postgres import on_both_databases
 
 from itp_monitor.domain.records import PlateletCount
 from itp_monitor.services.container import Services
@@ -54,6 +55,7 @@ def _checks(services: Services) -> set[str]:
     return {p.check for p in report.problems}
 
 
+@on_both_databases
 def test_a_ward_used_as_staff_use_it_is_sound(ward: Services) -> None:
     report = ward.check.full()
     assert report.ok, report.problems
@@ -208,3 +210,20 @@ def test_the_audit_command_lists_every_change_with_its_device(ward: Services) ->
     assert all(e["mrn"] == "A1001" and e["device"] and e["user"] for e in entries)
     text = run_from_source("--db", str(_path(ward)), "audit", "--mrn", "A1001").stdout
     assert "because: misread the slip" in text
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_an_entry_rewritten_by_the_owner_of_a_server_database_is_named(ward: Services) -> None:
+    """On PostgreSQL the owner can switch a guard off for a moment: the chain still shows."""
+    with ward.db.engine.begin() as connection:
+        for sql in (
+            "ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_no_update",
+            "UPDATE audit_entries SET reason = 'tidied up' WHERE id = 5",
+            "ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_no_update",
+        ):
+            connection.exec_driver_sql(sql)
+    report = ward.check.full()
+    assert [(p.check, p.detail) for p in report.problems] == [
+        ("audit_chain", "link 5, audit entry 5: the entry differs from what was linked")
+    ]
