@@ -9,9 +9,11 @@ with pypdfium2, so the picture is what the paper shows.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -88,6 +90,7 @@ def main(out: Path) -> int:
         services.db.dispose()
     sync_pictures(out)
     backup_pictures(out)
+    check_pictures(out)
     return 0
 
 
@@ -310,6 +313,37 @@ def backup_pictures(out: Path) -> None:
             leftover.unlink()
         usb.rmdir()
         usb.parent.rmdir()
+
+
+# --- Check database: the box at start over a database changed past the app
+
+
+def check_pictures(out: Path) -> None:
+    """The demonstration ward with a backup, then changed past the app with sqlite3 (a
+    guard dropped, an audit entry rewritten): the box the check at start shows, with its
+    details open."""
+    with tempfile.TemporaryDirectory(prefix="ward-pc-") as folder:
+        here = Path(folder)
+        services = open_services(str(here / "itp-monitor.sqlite"))
+        services.demo.load()
+        services.backups.take()
+        with closing(sqlite3.connect(here / "itp-monitor.sqlite")) as raw:
+            raw.execute("DROP TRIGGER audit_entries_no_update")
+            raw.execute("UPDATE audit_entries SET reason = 'tidied up' WHERE id = 210")
+            raw.commit()
+        settings = QSettings(str(here / "s.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(services, settings, backup_every_ms=None)
+        window.resize(*SIZE)
+        window.show()
+        while window.checking.box is None:
+            QApplication.processEvents()
+        box = window.checking.box
+        details = next(b for b in box.buttons() if b.text().startswith("Show Details"))
+        details.click()
+        _show(box, out / "check-failed-at-start.png")
+        box.close()
+        window.close()
+        services.db.dispose()
 
 
 if __name__ == "__main__":

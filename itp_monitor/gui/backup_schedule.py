@@ -171,3 +171,19 @@ class BackupSchedule(QObject):
         if self.mark is not None:
             self.mark.close()
             self.mark = None
+
+
+def backup_problems(outcome: Outcome) -> list[str]:
+    """What went wrong, one line each (a folder missed, or why no backup was taken)."""
+    if isinstance(outcome, str):
+        return [f"no backup was taken: {outcome}"]
+    return [missed.why for missed in outcome.missed]
+
+
+def backup_summary(outcome: Outcome) -> str:
+    """One line for the status bar: where the backup went, or that none was taken."""
+    if isinstance(outcome, str) or not outcome.taken:
+        return "No backup was taken"
+    at = outcome.taken[0].taken_at
+    where = " and ".join(str(b.path.parent) for b in outcome.taken)
+    return f"Backed up at {at:%H:%M} to {where}"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -19,9 +18,14 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
-from itp_monitor import last_resort
-from itp_monitor.domain.wording import counted
-from itp_monitor.gui.backup_schedule import BACKUP_EVERY_MS, BackupSchedule, Outcome
+from itp_monitor.gui.backup_schedule import (
+    BACKUP_EVERY_MS,
+    BackupSchedule,
+    Outcome,
+    backup_problems,
+    backup_summary,
+)
+from itp_monitor.gui.checking import Checking
 from itp_monitor.gui.dialogs.backups import show_backups
 from itp_monitor.gui.dialogs.conflicts import show_conflicts
 from itp_monitor.gui.dialogs.restore import restore_from_backup
@@ -40,7 +44,6 @@ from itp_monitor.services.results import EVERYTHING, Changes, PatientInfo, Patie
 if TYPE_CHECKING:  # built on first use, so that start-up does not load them
     from itp_monitor.gui.dialogs.help import UserGuide
     from itp_monitor.gui.panels.patient_workspace import PatientWorkspace
-    from itp_monitor.services.check import Report
 
 TITLE = "ITP Monitor"
 FEW = 3  # more women changed at once are read with the whole board (one read, not one each)
@@ -49,25 +52,6 @@ READ_ONLY_NOTE = "Opened read-only: nothing can be saved"
 FULL_NOTE = "The disk is full: nothing can be saved (free some space, then open the app again)"
 Slot = Callable[[], object]
 Shortcut = str | QKeySequence.StandardKey | None
-
-
-class StartCheck(QObject):
-    """Runs the check at start off the window's thread; `done` brings its report back
-    (None if the check itself failed: that is logged, and the window goes on)."""
-
-    done = Signal(object)
-
-    def __init__(self, services: Services) -> None:
-        super().__init__()  # no parent: it may outlive a window closed meanwhile
-        self.services = services
-
-    def run(self) -> None:
-        try:
-            report = self.services.check.quick()
-        except Exception as error:
-            last_resort.report(error, "the check at start")
-            report = None
-        self.done.emit(report)
 
 
 class MainWindow(QMainWindow):
@@ -105,9 +89,7 @@ class MainWindow(QMainWindow):
         self.board.archived_toggled.connect(lambda _: self.refresh_ward())
         self.workspace: PatientWorkspace | None = None  # built when a patient is first opened
         self.guide: UserGuide | None = None  # the user guide's window, built when first asked for
-        self.check_box: QMessageBox | None = None  # what the last check found, while shown
-        self.checked_at_start: Report | None = None  # once the check at start is done
-        self._start_check: StartCheck | None = None
+        self.checking = Checking(self)  # Tools → Check database, and the check at start
         self.pages = QStackedWidget()
         self.pages.addWidget(self.board)
         self.setCentralWidget(self.pages)
@@ -144,7 +126,7 @@ class MainWindow(QMainWindow):
         if last is not None:
             self.board.select_patient(int(last))
         # once the window is up (a start is not held back by it), before anything is saved
-        QTimer.singleShot(0, self.check_at_start)
+        QTimer.singleShot(0, self.checking.at_start)
 
     # --- menus and shortcuts ------------------------------------------------------------
 
@@ -181,7 +163,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Synchronise…", partial(synchronise, self), "Ctrl+Shift+Y", writes=True)
         file.addSeparator()
         restore = partial(restore_from_backup, self)
-        self._action(file, "&Restore from backup…", restore, writes=True)
+        self.restore_action = self._action(file, "&Restore from backup…", restore, writes=True)
         file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q")  # StandardKey.Quit is none on Windows
         view = bar.addMenu("&View")
@@ -213,7 +195,7 @@ class MainWindow(QMainWindow):
         self._action(reports, "Export the de-identified &case series…", r.export_series)
         self._action(reports, "Export this woman as &FHIR…", r.export_fhir)
         tools = bar.addMenu("&Tools")
-        self._action(tools, "&Check database…", self.check_database)
+        self._action(tools, "&Check database…", self.checking.check_database)
         settings = bar.addMenu("&Settings")
         self._action(settings, "The unit's &protocol…", self.edit_protocol, "Ctrl+,", writes=True)
         self._action(settings, "&Laboratory codes…", self.edit_lab_codes, writes=True)
@@ -444,61 +426,11 @@ class MainWindow(QMainWindow):
         self.guide.raise_()
         self.guide.activateWindow()
 
-    # --- Check database ---------------------------------------------------------------
-
-    def check_at_start(self) -> None:
-        """The quick check (storage damage, guards, the audit chain's last links), on a
-        thread of its own: SQLite's quick_check reads the whole file (0.6 s for a ward of
-        1,000 women), and the window answers meanwhile. A database that fails it is not
-        written into from then on, and the box offers a restore."""
-        checking = StartCheck(self.services)
-        checking.done.connect(self._checked_at_start)
-        self._start_check = checking
-        threading.Thread(target=checking.run, name="check at start", daemon=True).start()
-
-    def _checked_at_start(self, report: Report | None) -> None:
-        self.checked_at_start = report
-        if report is None or report.ok or report.schema_only:
-            return
-        self._said_check(report, at_start=True)
-
-    def check_database(self) -> None:
-        """Tools → Check database: the full check, its finding said in a box."""
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            report = self.services.check.full()
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self._said_check(report, at_start=False)
-
-    def _said_check(self, report: Report, *, at_start: bool) -> None:
-        from itp_monitor.gui.dialogs.check import FAILED_NOTE, report_box
-
-        if not report.ok and not report.schema_only:
-            self.refuse_writes(FAILED_NOTE)
-        restore = self._restore_action()
-        box = report_box(
-            self,
-            report,
-            self.services.db.location.name(),
-            self.services.check.backups_folder(),
-            at_start=at_start,
-            restore=restore.trigger if restore is not None else None,
-        )
-        box.open()  # not exec(): the window stays alive behind it, to read
-        self.check_box = box
-        found = "sound" if report.ok else counted(len(report.problems), "problem")
-        self.statusBar().showMessage(f"Checked the database: {found}", 10_000)
-
-    def _restore_action(self) -> QAction | None:
-        for menu in self.menuBar().findChildren(QMenu):
-            for action in menu.actions():
-                if action.text().replace("&", "").startswith("Restore from backup"):
-                    return action
-        return None
+    # --- when saving must stop ------------------------------------------------------------
 
     def refuse_writes(self, note: str) -> None:
-        """From now on nothing is saved: every control that would save says `note`."""
+        """From now on nothing is saved (the database failed its check): every control
+        that would save says `note`. File → Restore from backup… stays: it is the way out."""
         if self.read_only_note is not None:
             return
         self.read_only_note = note
@@ -507,6 +439,22 @@ class MainWindow(QMainWindow):
             self.workspace.set_read_only(note)
         for action in self.record_actions.values():
             action.setEnabled(False)
+        self.restore_action.setEnabled(True)
+
+    def allow_writes(self) -> None:
+        """Saving again, after a restore put a database that passes its check in place."""
+        self.read_only_note = None
+        for action in self.writing_actions:
+            action.setEnabled(True)
+            action.setToolTip("")
+            action.setStatusTip("")
+        for action in self.record_actions.values():
+            action.setEnabled(self.showing_patient())
+        self.statusBar().removeWidget(self.read_only_label)
+        self.read_only_label.deleteLater()
+        self.board.set_read_only(None)
+        if self.workspace is not None:
+            self.workspace.set_read_only(None)
 
     def about(self) -> None:
         from itp_monitor.gui.dialogs.help import about
@@ -552,6 +500,7 @@ class MainWindow(QMainWindow):
         if restored is not None:
             self.show_board()
             self.hub.announce(EVERYTHING, None)
+            self.checking.after_restore()
 
     def _backed_up(self, outcome: Outcome) -> None:
         """What a backup came to, in the status bar; a problem stays there until a backup
@@ -570,19 +519,3 @@ class MainWindow(QMainWindow):
                 TITLE,
                 "\n".join([*problems, "Your records are saved in the database itself."]),
             )
-
-
-def backup_problems(outcome: Outcome) -> list[str]:
-    """What went wrong, one line each (a folder missed, or why no backup was taken)."""
-    if isinstance(outcome, str):
-        return [f"no backup was taken: {outcome}"]
-    return [missed.why for missed in outcome.missed]
-
-
-def backup_summary(outcome: Outcome) -> str:
-    """One line for the status bar: where the backup went, or that none was taken."""
-    if isinstance(outcome, str) or not outcome.taken:
-        return "No backup was taken"
-    at = outcome.taken[0].taken_at
-    where = " and ".join(str(b.path.parent) for b in outcome.taken)
-    return f"Backed up at {at:%H:%M} to {where}"

@@ -66,20 +66,28 @@ class Report:
         """Only an older schema: nothing is wrong that opening it does not mend."""
         return all(p.check == "schema" for p in self.problems)
 
-    def advice(self, where: str) -> str:
+    def advice(self, where: str, *, in_app: bool = False) -> str:
+        """What to do, for the command line, or (`in_app`) for the box in the app."""
         if self.ok:
             return ""
         if self.schema_only:
             return "open it with the app, which upgrades it (keeping a copy first)"
         if self.backup is not None:
+            taken = f"{self.backup.taken_at:%Y-%m-%d %H:%M}"
+            if in_app:
+                return (
+                    f"restore the last good backup, taken {taken} ({self.backup.path.name}): "
+                    "press Restore from backup…; the current database is set aside, "
+                    "not deleted"
+                )
             return (
-                f"restore the last good backup, {self.backup.path} (taken "
-                f"{self.backup.taken_at:%Y-%m-%d %H:%M}): File → Restore from backup… or "
-                f"`itp-monitor restore {self.backup.path}`; the current database is set aside"
+                f"restore the last good backup, {self.backup.path} (taken {taken}): "
+                f"`itp-monitor restore {self.backup.path}` or File → Restore from backup… "
+                "in the app; the current database is set aside"
             )
         return (
             f"no backup of it was found in {where}: stop saving into it, keep the file as it "
-            "is and ask for help (docs/user-guide.md, 'If something goes wrong')"
+            "is and ask for help (the user guide, 'If something goes wrong')"
         )
 
     def as_json(self, where: str) -> str:

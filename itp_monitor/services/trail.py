@@ -81,7 +81,7 @@ class TrailService(ServiceBase):
             )
             if wanted is not None:
                 settled = settled.where(ConflictRow.patient_id.in_(wanted))
-            for s, c in session.execute(settled).tuples():
+            for s, c in session.execute(settled).all():
                 found.append(
                     TrailEntry(
                         at_utc=s.at_utc,

@@ -9,12 +9,13 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from gui_driver import open_window
-from PySide6.QtWidgets import QMessageBox
+from gui_driver import answering, open_window
+from PySide6.QtWidgets import QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from itp_monitor.gui.dialogs.check import FAILED_NOTE
 from itp_monitor.gui.dialogs.help import menu_actions
+from itp_monitor.gui.dialogs.restore import RestoreDialog
 from itp_monitor.gui.main_window import MainWindow
 from itp_monitor.services.container import Services
 
@@ -42,15 +43,16 @@ def trigger(window: MainWindow, where: str) -> None:
 
 
 def _box(qtbot: QtBot, window: MainWindow) -> QMessageBox:
-    qtbot.waitUntil(lambda: window.check_box is not None and window.check_box.isVisible())
-    box = window.check_box
+    qtbot.waitUntil(lambda: window.checking.box is not None and window.checking.box.isVisible())
+    box = window.checking.box
     assert box is not None
     return box
 
 
 def _writes_refused(window: MainWindow) -> None:
+    """Every control that would save is off, but the way out: Restore from backup…"""
     writing = {a.text().replace("&", "") for a in window.writing_actions if a.isEnabled()}
-    assert not writing, writing
+    assert writing == {"Restore from backup…"}, writing
     assert window.read_only_note == FAILED_NOTE
     assert FAILED_NOTE in window.statusBar().findChild(object, "read_only").text()
 
@@ -59,9 +61,9 @@ def test_tools_check_database_says_a_sound_ward_is_sound(
     qtbot: QtBot, ward: Services, tmp_path: Path
 ) -> None:
     window = open_window(qtbot, ward, str(tmp_path / "settings.ini"))
-    qtbot.waitUntil(lambda: window.checked_at_start is not None)
-    assert window.checked_at_start is not None and window.checked_at_start.ok
-    assert window.check_box is None  # the check at start found nothing to say
+    qtbot.waitUntil(lambda: window.checking.at_start_report is not None)
+    assert window.checking.at_start_report is not None and window.checking.at_start_report.ok
+    assert window.checking.box is None  # the check at start found nothing to say
     trigger(window, "Tools → Check database…")
     box = _box(qtbot, window)
     assert box.text().startswith("The database is sound")
@@ -114,3 +116,40 @@ def test_a_damaged_page_is_found_at_start(qtbot: QtBot, ward: Services, tmp_path
     assert "integrity" in box.detailedText()
     _writes_refused(window)
     box.reject()
+
+
+def test_restore_from_the_box_at_start_puts_the_last_good_backup_back_and_saving_resumes(
+    qtbot: QtBot, ward: Services, tmp_path: Path
+) -> None:
+    backup = ward.backups.take()
+    _tamper(ward, "DROP TRIGGER platelet_counts_no_delete")
+    window = open_window(qtbot, ward, str(tmp_path / "settings.ini"))
+    box = _box(qtbot, window)
+    _writes_refused(window)
+    assert window.restore_action.isEnabled()  # the way out stays open
+    restore = next(b for b in box.buttons() if b.text() == "Restore from backup…")
+
+    def choose(dialog: QDialog) -> None:
+        assert isinstance(dialog, RestoreDialog)
+        row = next(i for i, b in enumerate(dialog.found) if b.path == backup.path)
+        dialog.table.selectRow(row)
+
+        def answer(question: QDialog) -> None:
+            assert isinstance(question, QMessageBox)
+            next(b for b in question.buttons() if b.text().replace("&", "") == "Restore").click()
+
+        with answering(answer, of=QMessageBox):
+            dialog.go.click()
+        if dialog.isVisible():
+            dialog.reject()
+
+    with answering(choose, of=RestoreDialog):
+        restore.click()
+    qtbot.waitUntil(lambda: window.read_only_note is None)
+    assert window.services.check.full().ok
+    assert all(
+        a.isEnabled() for a in window.writing_actions if a not in window.record_actions.values()
+    )
+    assert window.statusBar().findChild(object, "read_only") is None or not (
+        window.statusBar().findChild(object, "read_only").isVisible()
+    )

@@ -195,7 +195,7 @@ class BackupsDialog(QDialog):
             self._say("Taking a backup…")
 
     def _finished(self, outcome: Outcome) -> None:
-        from itp_monitor.gui.main_window import backup_problems, backup_summary
+        from itp_monitor.gui.backup_schedule import backup_problems, backup_summary
 
         self.now.setEnabled(self.schedule.why_not is None)
         problems = backup_problems(outcome)

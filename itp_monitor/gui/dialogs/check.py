@@ -56,7 +56,7 @@ def report_box(
     box = QMessageBox(QMessageBox.Icon.Warning, TITLE, headline, parent=parent)
     box.setObjectName("check_report")
     said = "" if report.schema_only else "Nothing will be saved into it. "
-    box.setInformativeText(f"{said}What to do: {report.advice(folder)}.")
+    box.setInformativeText(f"{said}What to do: {report.advice(folder, in_app=True)}.")
     box.setDetailedText(problems_text(report))
     if restore is not None and not report.schema_only:
         button = box.addButton(RESTORE_TEXT, QMessageBox.ButtonRole.AcceptRole)

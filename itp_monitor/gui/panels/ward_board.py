@@ -137,15 +137,16 @@ class EmptyWardPanel(QWidget):
 
     load_demo_requested = Signal()
     TEXT_WIDTH = 520
+    TEXT = (
+        "Admit a patient with <b>New patient</b> (Ctrl+N).<br><br>"
+        "To look around first, load the demonstration ward: a dozen made-up women "
+        "whose MRNs start with DEMO-."
+    )
 
     def __init__(self) -> None:
         super().__init__()
         title = QLabel("<h2>No patients yet</h2>")
-        self.text = QLabel(
-            "Admit a patient with <b>New patient</b> (Ctrl+N).<br><br>"
-            "To look around first, load the demonstration ward: a dozen made-up women "
-            "whose MRNs start with DEMO-."
-        )
+        self.text = QLabel(self.TEXT)
         self.text.setWordWrap(True)
         self.load_demo = QPushButton("Load the demonstration ward")
         self.load_demo.clicked.connect(self.load_demo_requested)
@@ -243,13 +244,13 @@ class WardBoard(QWidget):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.summary)
 
-    def set_read_only(self, note: str) -> None:
-        """Nothing can be saved: admitting a woman and loading the demonstration are
-        disabled and say why."""
+    def set_read_only(self, note: str | None) -> None:
+        """With a note, nothing can be saved: admitting a woman and loading the
+        demonstration are disabled and say why; None enables them again."""
         for button in (self.admit, self.empty.load_demo):
-            button.setEnabled(False)
-            button.setToolTip(note)
-        self.empty.text.setText(f"<b>{note}.</b>")
+            button.setEnabled(note is None)
+            button.setToolTip(note or "")
+        self.empty.text.setText(f"<b>{note}.</b>" if note else EmptyWardPanel.TEXT)
 
     def set_ward(self, rows: list[PatientEvaluation]) -> None:
         selected = self.selected_patient_id()

@@ -1,0 +1,97 @@
+"""Check database in the app: the quick check at start, Tools → Check database, and what
+the window does with what they find (services/check.py does the checking)."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+from itp_monitor import last_resort
+from itp_monitor.domain.wording import counted
+from itp_monitor.gui.dialogs.check import FAILED_NOTE, report_box
+from itp_monitor.services.check import Report
+from itp_monitor.services.container import Services
+
+if TYPE_CHECKING:
+    from itp_monitor.gui.main_window import MainWindow
+
+
+class StartCheck(QObject):
+    """Runs the quick check off the window's thread; `done` brings its report back (None
+    if the check itself failed: that is logged, and the window goes on)."""
+
+    done = Signal(object)
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()  # no parent: it may outlive a window closed meanwhile
+        self.services = services
+
+    def run(self) -> None:
+        try:
+            report = self.services.check.quick()
+        except Exception as error:
+            last_resort.report(error, "the check at start")
+            report = None
+        self.done.emit(report)
+
+
+class Checking:
+    """The window's checks. A database that fails one is not written into from then on
+    (MainWindow.refuse_writes), and the box offers File → Restore from backup…"""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.box: QMessageBox | None = None  # what the last check found, while shown
+        self.at_start_report: Report | None = None  # once the check at start is done
+        self._running: StartCheck | None = None
+
+    def at_start(self) -> None:
+        """The quick check (storage damage, guards, the audit chain's last links), on a
+        thread of its own: SQLite's quick_check reads the whole file (about 0.5 s for a
+        ward of 1,000 women), and the window answers meanwhile."""
+        running = StartCheck(self.window.services)
+        running.done.connect(self._done_at_start)
+        self._running = running
+        threading.Thread(target=running.run, name="check at start", daemon=True).start()
+
+    def _done_at_start(self, report: Report | None) -> None:
+        self.at_start_report = report
+        if report is not None and not report.ok and not report.schema_only:
+            self._say(report, at_start=True)
+
+    def check_database(self) -> None:
+        """Tools → Check database: the full check, its finding said in a box."""
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            report = self.window.services.check.full()
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self._say(report, at_start=False)
+
+    def after_restore(self) -> None:
+        """A restored database that passes the quick check may be saved into again."""
+        if self.window.read_only_note != FAILED_NOTE:
+            return
+        if self.window.services.check.quick().ok:
+            self.window.allow_writes()
+
+    def _say(self, report: Report, *, at_start: bool) -> None:
+        window = self.window
+        if not report.ok and not report.schema_only:
+            window.refuse_writes(FAILED_NOTE)
+        box = report_box(
+            window,
+            report,
+            window.services.db.location.name(),
+            window.services.check.backups_folder(),
+            at_start=at_start,
+            restore=window.restore_action.trigger,
+        )
+        box.open()  # not exec(): the window stays alive behind it, to read
+        self.box = box
+        found = "sound" if report.ok else counted(len(report.problems), "problem")
+        window.statusBar().showMessage(f"Checked the database: {found}", 10_000)
