@@ -60,7 +60,13 @@ class Checking:
 
     def _done_at_start(self, report: Report | None) -> None:
         self.at_start_report = report
-        if report is not None and not report.ok and not report.schema_only:
+        if report is None:
+            self.window.statusBar().showMessage(
+                "The check at start could not run; the details are in the log "
+                "(Tools → Check database tries again)",
+                30_000,
+            )
+        elif not report.ok and not report.schema_only:
             self._say(report, at_start=True)
 
     def check_database(self) -> None:
@@ -73,11 +79,19 @@ class Checking:
         self._say(report, at_start=False)
 
     def after_restore(self) -> None:
-        """A restored database that passes the quick check may be saved into again."""
+        """A restored database that passes the full check may be saved into again (a
+        backup can hold what made the check fail, when it was taken after)."""
         if self.window.read_only_note != FAILED_NOTE:
             return
-        if self.window.services.check.quick().ok:
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            report = self.window.services.check.full()
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        if report.ok:
             self.window.allow_writes()
+        else:
+            self._say(report, at_start=False)
 
     def _say(self, report: Report, *, at_start: bool) -> None:
         window = self.window

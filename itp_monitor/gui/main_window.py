@@ -491,6 +491,7 @@ class MainWindow(QMainWindow):
         self.poll_timer.stop()
         self.backup_schedule.pause()
         self.watch.close()
+        self.services.db.engine.dispose()  # no pooled connection holds the file meanwhile
 
     def resume_after_restore(self, restored: object | None) -> None:
         """Watches the database again; after a restore, shows it afresh from the board."""

@@ -39,6 +39,7 @@ from itp_monitor.services.context import to_utc
 from itp_monitor.services.errors import StorageFailure
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage import sqlite
+from itp_monitor.storage.chain import identity
 from itp_monitor.storage.database import Database
 from itp_monitor.storage.failures import disk_nearly_full
 from itp_monitor.storage.models import Device
@@ -52,7 +53,7 @@ KEEP_WEEKLY = timedelta(days=183)
 FOLDER = "backups"
 SUFFIX = ".sqlite"
 STAMP = "%Y%m%dT%H%M%S"
-_NAME = re.compile(r"^(?P<stem>.+)-backup-(?P<stamp>\d{8}T\d{6})(?:-\d+)?\.sqlite$")
+_NAME = re.compile(r"^(?P<stem>.+)-backup-(?P<stamp>\d{8}T\d{6})(?:-(?P<n>\d+))?\.sqlite$")
 SECOND_FOLDER_KEY = "backups_second_folder:"  # + this device's uid
 OWNER_ONLY_FILE, OWNER_ONLY_FOLDER = 0o600, 0o700
 
@@ -156,13 +157,37 @@ def listed(folder: Path, stem: str) -> list[Backup]:
             continue
         taken_at = datetime.strptime(match["stamp"], STAMP)
         found.append(Backup(path, taken_at, path.stat().st_size))
-    return sorted(found, key=lambda b: (b.taken_at, b.path.name))
+    return sorted(found, key=_order)
+
+
+def _order(backup: Backup) -> tuple[datetime, int, str]:
+    """Oldest first; of two taken in one second, the one named `-2` after the first."""
+    match = _NAME.match(backup.path.name)
+    n = int(match["n"]) if match is not None and match["n"] else 1
+    return backup.taken_at, n, str(backup.path)
 
 
 def listed_in(folders: Iterable[Path], stem: str) -> list[Backup]:
     """The backups of the database named `stem` in all of `folders`, oldest first."""
     found = [b for folder in folders for b in listed(folder, stem)]
-    return sorted(found, key=lambda b: (b.taken_at, b.path.name))
+    return sorted(found, key=_order)
+
+
+def identity_of(path: Path) -> str | None:
+    """The identity of the database a backup was taken of; None if it has none (taken
+    before schema 0007) or cannot be read."""
+    try:
+        # immutable: a backup is written by no one, and reading it leaves nothing beside it
+        connection = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = connection.execute("SELECT uid FROM database_identity WHERE id = 1").fetchone()
+        return str(row[0]) if row is not None else None
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.close()
 
 
 def verify(path: Path, expected: dict[str, int]) -> None:
@@ -310,7 +335,7 @@ class BackupService(ServiceBase):
                 with suppress(OSError):
                     leftover.unlink(missing_ok=True)
         with suppress(OSError):  # a backup taken stays taken, even if pruning fails
-            self.prune(where, source.stem, now)
+            self.prune(where, source.stem, now, identity_of(target))
         return Backup(target, now.replace(microsecond=0), target.stat().st_size)
 
     def _copy(self, partial: Path, folder: Path) -> dict[str, int]:
@@ -336,9 +361,13 @@ class BackupService(ServiceBase):
         return target
 
     @staticmethod
-    def prune(folder: Path, stem: str, now: datetime) -> list[Path]:
-        """Removes the backups the rule no longer keeps; returns them."""
+    def prune(folder: Path, stem: str, now: datetime, identity: str | None = None) -> list[Path]:
+        """Removes the backups the rule no longer keeps; returns them. With `identity`,
+        only the backups of that database are weighed and removed: computers that share a
+        folder (a network share) and name their databases alike keep each other's."""
         found = listed(folder, stem)
+        if identity is not None:
+            found = [b for b in found if identity_of(b.path) == identity]
         keep = to_keep((b.taken_at for b in found), now)
         gone = [b.path for b in found if b.taken_at not in keep]
         for path in gone:
@@ -374,6 +403,13 @@ class BackupService(ServiceBase):
         """Every backup of this database in `backups/` and the second folder, oldest first
         (a second folder that cannot be reached lists none)."""
         return listed_in(self.folders(), self._path().stem)
+
+    def own_backups(self) -> list[Backup]:
+        """Those of `all_backups` that are this database's, not another's with the same
+        file name in a shared folder (their identity, storage/chain.py), oldest first."""
+        with self.db.engine.connect() as connection:
+            own = identity(connection)
+        return [b for b in self.all_backups() if own is not None and identity_of(b.path) == own]
 
 
 class ChangeMark:

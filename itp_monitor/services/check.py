@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,16 +29,24 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from itp_monitor.services.backups import Backup, BackupRefused, listed
+from itp_monitor.services.backups import Backup, BackupRefused, BackupService, listed
+from itp_monitor.services.errors import StorageFailure
 from itp_monitor.services.kinds import KINDS
 from itp_monitor.services.unit import ServiceBase
-from itp_monitor.storage import chain, guards
+from itp_monitor.storage import chain, guard_prints
+from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import HEAD_REVISION
 
 QUICK_LINKS = 200  # the chain's last links the check at start recomputes
+BACKUPS_READ = 10  # the newest backups whose chains the full check compares with this one
+CANDIDATES = 5  # the newest backups checked in full for the last good one
 PATIENT_ENTITY = "patient"
-PATIENT_FIELDS = ("mrn", "name", "date_of_birth", "edd", "weight_kg", "notes", "archived")
+PATIENT_FIELDS = (
+    *("mrn", "name", "date_of_birth", "edd", "weight_kg", "notes", "archived", "linked_into"),
+)
+UNLESS_RECORDED = {"linked_into": None}  # what a field is when no entry has named it
 DETAILS_TWICE = "details_twice"  # a conflict: each device kept its own details (sync)
+Step = Callable[[str, Callable[[], list[str]]], bool]
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,12 @@ class Report:
         return not self.problems
 
     @property
+    def other_schema(self) -> bool:
+        """The schema was read and is not this version's: the other checks, made for this
+        version's, would only raise false alarms."""
+        return any(p.check == "schema" and p.detail.startswith(AT_SCHEMA) for p in self.problems)
+
+    @property
     def schema_only(self) -> bool:
         """Only an older schema: nothing is wrong that opening it does not mend."""
         return all(p.check == "schema" for p in self.problems)
@@ -71,6 +84,8 @@ class Report:
         if self.ok:
             return ""
         if self.schema_only:
+            if any(NEWER in p.detail for p in self.problems):
+                return "open it with the version of the app that wrote it, or a newer one"
             return "open it with the app, which upgrades it (keeping a copy first)"
         if self.backup is not None:
             taken = f"{self.backup.taken_at:%Y-%m-%d %H:%M}"
@@ -103,29 +118,42 @@ class Report:
 
 
 class CheckService(ServiceBase):
-    def full(self) -> Report:
-        """Everything: it reads the whole database."""
+    def full(self, *, name_backup: bool = True) -> Report:
+        """Everything: it reads the whole database. `name_backup`: with a problem, find
+        the last good backup (each candidate is itself checked in full)."""
         report = Report()
-        with self._reading() as (connection, step):
+
+        def steps(connection: Connection, step: Step) -> None:
+            step("schema", lambda: _schema(connection))
+            if report.other_schema:
+                return  # an older (or newer) schema: the rest would be false alarms
             step("integrity", lambda: _integrity(connection, "integrity_check"))
             step("foreign_keys", lambda: _foreign_keys(connection))
             step("guards", lambda: _guards(connection))
             step("audit_chain", lambda: _chain(connection, report, last=None))
+            step("audit_chain", lambda: self._against_backups(connection, newest=BACKUPS_READ))
             step("audit_records", lambda: _records(connection, report))
             step("patients", lambda: _patients(connection))
-            step("schema", lambda: _schema(connection))
-            report.problems = list(self._found)
-        return self._with_backup(report)
+
+        self._read(report, steps)
+        return self._with_backup(report) if name_backup else report
 
     def quick(self) -> Report:
-        """What the app checks at start before it writes: a fraction of a second."""
+        """What the app checks at start before it writes: a fraction of a second beside
+        SQLite's quick_check, which reads the whole file."""
         report = Report()
-        with self._reading() as (connection, step):
+
+        def steps(connection: Connection, step: Step) -> None:
+            step("schema", lambda: _schema(connection))
+            if report.other_schema:
+                return
             step("integrity", lambda: _integrity(connection, "quick_check"))
             step("guards", lambda: _guards(connection))
             step("audit_chain", lambda: _chain(connection, report, last=QUICK_LINKS))
-            report.problems = list(self._found)
-        return self._with_backup(report)
+            step("audit_chain", lambda: self._against_backups(connection, newest=3))
+
+        self._read(report, steps)
+        return self._with_backup(report)  # only read when something was found
 
     def backups_folder(self) -> str:
         try:
@@ -133,64 +161,125 @@ class CheckService(ServiceBase):
         except BackupRefused:
             return "its server's backups"
 
-    def _backups(self) -> Any:
-        from itp_monitor.services.backups import BackupService
-
+    def _backups(self) -> BackupService:
         return BackupService(self.db, self.user, self.clock)
 
-    @contextmanager
-    def _reading(
-        self,
-    ) -> Iterator[tuple[Connection, Callable[[str, Callable[[], list[str]]], None]]]:
-        """One read transaction; `step(check, run)` runs a check whose failure to read is
-        itself a problem of that check (a damaged page stops one check, not the rest)."""
-        self._found: list[Problem] = []
+    def _read(self, report: Report, steps: Callable[[Connection, Step], None]) -> None:
+        """Runs `steps` in one read transaction. Each `step(check, run)` runs a check, adds
+        what it found to `report` and says whether it found anything; a failure to read is
+        itself a problem of that check (a damaged page stops one check, not the rest), and
+        a database that cannot be read at all is a problem of its integrity."""
 
-        def step(check: str, run: Callable[[], list[str]]) -> None:
+        def step(check: str, run: Callable[[], list[str]]) -> bool:
             try:
                 details = run()
-            except (DBAPIError, sqlite3.DatabaseError) as error:
+            except (DBAPIError, sqlite3.DatabaseError, chain.NoIdentity) as error:
                 details = [f"could not be read: {_first_line(error)}"]
-            self._found.extend(Problem(check, d) for d in details)
+            report.problems.extend(Problem(check, d) for d in details)
+            return bool(details)
 
-        with self.db.engine.connect() as connection:
-            try:
-                with connection.begin():
-                    yield connection, step
-            except (DBAPIError, sqlite3.DatabaseError) as error:
-                self._found.append(Problem("integrity", f"could not be read: {_first_line(error)}"))
+        try:
+            with self.db.engine.connect() as connection, connection.begin():
+                steps(connection, step)
+        except (DBAPIError, sqlite3.DatabaseError) as error:
+            report.problems.append(Problem("integrity", f"could not be read: {_first_line(error)}"))
+
+    def _against_backups(self, connection: Connection, *, newest: int) -> list[str]:
+        """Entries missing at the chain's end: a backup of this database holds links past
+        the last one here that begin exactly as here (saves lost with a deleted -wal file,
+        or entries cut off). A backup from before a restore does not begin as here, and
+        says nothing."""
+        if connection.dialect.name != "sqlite":
+            return []
+        end, last = chain.head(connection)
+        own = chain.identity(connection)
+        device = connection.scalar(text("SELECT uid FROM devices WHERE this_device"))
+        try:
+            found = self._backups().all_backups()[-newest:]
+        except (BackupRefused, OSError):
+            return []
+        for backup in reversed(found):
+            held = _chain_of(backup.path, end)
+            if held is None or held.identity != own or held.device != device:
+                continue
+            if held.end > end and held.at_end_here == last:
+                return [
+                    f"the audit trail ends at link {end}, but the backup of "
+                    f"{backup.taken_at:%Y-%m-%d %H:%M} holds {held.end} links that begin the "
+                    f"same: {held.end - end} entries and what they recorded are missing here "
+                    "(recent saves lost, for example with a deleted -wal file, or cut off)"
+                ]
+        return []
 
     def _with_backup(self, report: Report) -> Report:
-        """Names the newest backup that passes its own quick check, when there is a problem
-        (other than an older schema)."""
+        """Names the newest backup of this database that passes a full check of its own,
+        when there is a problem (other than an older schema)."""
         if report.ok or report.schema_only:
             return report
+        service = self._backups()
         try:
-            service = self._backups()
-            found = listed(service.folder(), service._path().stem)
+            found = service.own_backups()
         except BackupRefused:
             return report
-        for backup in reversed(found):
-            if _sound(backup.path):
+        except (DBAPIError, sqlite3.DatabaseError, OSError, StorageFailure):
+            # too damaged to say whose, or where its second folder is: those beside it
+            found = listed(
+                service.folder(), service.db.location.path.stem if service.db.location.path else ""
+            )
+        for backup in list(reversed(found))[:CANDIDATES]:
+            if self._passes(backup.path):
                 report.backup = backup
                 break
         return report
+
+    def _passes(self, path: Path) -> bool:
+        location = resolve_location(str(path)).reading_only()
+        try:
+            db = Database(location, create=False)
+        except Exception:
+            return False
+        try:
+            return CheckService(db, self.user, self.clock).full(name_backup=False).ok
+        finally:
+            db.dispose()
+
+
+@dataclass(frozen=True)
+class _Held:
+    identity: str | None
+    device: str | None
+    end: int  # its last link's position
+    at_end_here: str | None  # its link at the position where this database's chain ends
+
+
+def _chain_of(path: Path, here: int) -> _Held | None:
+    """What a backup's chain holds, read without changing the file; None if it has none."""
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        identity = connection.execute("SELECT uid FROM database_identity").fetchone()
+        device = connection.execute("SELECT uid FROM devices WHERE this_device").fetchone()
+        end = connection.execute("SELECT max(position) FROM audit_chain").fetchone()
+        at = connection.execute(
+            "SELECT hash FROM audit_chain WHERE position = ?", (here,)
+        ).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.close()
+    return _Held(
+        identity[0] if identity else None,
+        device[0] if device else None,
+        int(end[0] or 0),
+        at[0] if at else None,
+    )
 
 
 def _first_line(error: BaseException) -> str:
     original = getattr(error, "orig", None) or error
     return str(original).splitlines()[0] if str(original) else type(original).__name__
-
-
-def _sound(path: Path) -> bool:
-    try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return [r[0] for r in connection.execute("PRAGMA quick_check")] == ["ok"]
-        finally:
-            connection.close()
-    except sqlite3.Error:
-        return False
 
 
 def _integrity(connection: Connection, pragma: str) -> list[str]:
@@ -215,13 +304,23 @@ def _foreign_keys(connection: Connection) -> list[str]:
 
 
 def _guards(connection: Connection) -> list[str]:
-    if connection.dialect.name == "sqlite":
-        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-    else:
-        sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-    present = {str(n) for (n,) in connection.execute(text(sql))}
-    missing = sorted(guards.IN_FORCE - present)
-    return [f"the guard {name} is missing: records it kept can be changed" for name in missing]
+    """Every guard there, as the migrations made it; none added that the app did not make."""
+    present = guard_prints.fingerprints(connection)
+    expected = guard_prints.expected(connection.dialect.name)
+    details = [
+        f"the guard {name} is missing: records it kept can be changed"
+        for name in sorted(expected.keys() - present.keys())
+    ]
+    details += [
+        f"the guard {name} was replaced: it no longer does what the app made it do"
+        for name in sorted(expected.keys() & present.keys())
+        if expected[name] != present[name]
+    ]
+    details += [
+        f"a trigger the app did not make is in the database: {name}"
+        for name in sorted(present.keys() - expected.keys())
+    ]
+    return details
 
 
 def _chain(connection: Connection, report: Report, *, last: int | None) -> list[str]:
@@ -236,36 +335,44 @@ def _chain(connection: Connection, report: Report, *, last: int | None) -> list[
 
 
 def _records(connection: Connection, report: Report) -> list[str]:
-    """Each version holds the values of the entry that made it (a create or a correction);
-    each corrected or voided one has the entry that corrected or voided it."""
-    made: dict[tuple[str, int], dict[str, Any]] = {}
+    """Each version holds the values, and belongs to the woman, of the entry that made it
+    (a create or a correction); each corrected or voided one has the entry that corrected
+    or voided it; and each version an entry made is still there."""
+    made: dict[tuple[str, int], tuple[dict[str, Any], int | None]] = {}
     moved: set[tuple[str, int, str]] = set()
-    for entity, action, record_id, original_id, after in connection.execute(
+    for entity, action, record_id, original_id, patient_id, after in connection.execute(
         text(
-            "SELECT entity, action, record_id, original_id, after FROM audit_entries "
-            "WHERE action IN ('create', 'correct', 'void')"
+            "SELECT entity, action, record_id, original_id, patient_id, after "
+            "FROM audit_entries WHERE action IN ('create', 'correct', 'void')"
         )
     ):
         if action in ("create", "correct") and record_id is not None:
-            made[entity, int(record_id)] = _loaded(after)
+            made[entity, int(record_id)] = (_loaded(after), patient_id)
         if action in ("correct", "void") and original_id is not None:
             moved.add((entity, int(original_id), action))
     details: list[str] = []
+    seen: set[tuple[str, int]] = set()
     for kind in KINDS:
         table = kind.row.__tablename__
         fields = kind.field_names
-        rows = connection.execute(text(f"SELECT id, status, {', '.join(fields)} FROM {table}"))
-        for record_id, status, *values in rows:
+        rows = connection.execute(
+            text(f"SELECT id, status, patient_id, {', '.join(fields)} FROM {table}")
+        )
+        for record_id, status, patient_id, *values in rows:
             report.records += 1
-            recorded = made.get((kind.entity, record_id))
-            if recorded is None:
+            seen.add((kind.entity, record_id))
+            found = made.get((kind.entity, record_id))
+            if found is None:
                 details.append(f"{kind.label} {record_id} has no audit entry that recorded it")
             else:
+                recorded, whose = found
                 changed = [
                     name
                     for name, value in zip(fields, values, strict=True)
                     if name in recorded and not _same_value(value, recorded[name])
                 ]
+                if whose is not None and whose != patient_id:
+                    changed.append("the woman it belongs to")
                 if changed:
                     details.append(
                         f"{kind.label} {record_id}: {', '.join(changed)} differ from the audit "
@@ -274,6 +381,13 @@ def _records(connection: Connection, report: Report) -> list[str]:
             needed = {"corrected": "correct", "voided": "void"}.get(status)
             if needed and (kind.entity, record_id, needed) not in moved:
                 details.append(f"{kind.label} {record_id} is {status}; no audit entry did it")
+    labels = {k.entity: k.label for k in KINDS}
+    details += [
+        f"{labels[entity]} {record_id} was recorded (its audit entry is there) but is gone: "
+        "removed past the app"
+        for entity, record_id in sorted(made.keys() - seen)
+        if entity in labels
+    ]
     return details[:50]
 
 
@@ -288,8 +402,10 @@ def _patients(connection: Connection) -> list[str]:
     states: dict[int, list[dict[str, Any]]] = {}
     rows = connection.execute(
         text(
+            # in the order they were applied here: a sync replays another device's changes
+            # as they arrive, whatever its clock said
             "SELECT record_id, after FROM audit_entries WHERE entity = :e AND after IS NOT NULL "
-            "ORDER BY at_utc, id"
+            "ORDER BY id"
         ),
         {"e": PATIENT_ENTITY},
     )
@@ -324,7 +440,11 @@ def _patients(connection: Connection) -> list[str]:
 
 
 def _same(row: dict[str, Any], state: dict[str, Any]) -> bool:
-    return all(_same_value(row[k], state.get(k)) for k in PATIENT_FIELDS if k in state)
+    return all(
+        _same_value(row[k], state.get(k, UNLESS_RECORDED.get(k)))
+        for k in PATIENT_FIELDS
+        if k in state or k in UNLESS_RECORDED
+    )
 
 
 def _same_value(stored: Any, recorded: Any) -> bool:
@@ -350,4 +470,15 @@ def _schema(connection: Connection) -> list[str]:
     found = [str(v) for (v,) in connection.execute(text("SELECT version_num FROM alembic_version"))]
     if found == [HEAD_REVISION]:
         return []
-    return [f"the schema is {', '.join(found) or 'unknown'}, not this version's {HEAD_REVISION}"]
+    if len(found) == 1 and _number(found[0]) < _number(HEAD_REVISION):
+        return [f"{AT_SCHEMA} {found[0]}, older than this version's {HEAD_REVISION}"]
+    return [f"{AT_SCHEMA} {', '.join(found) or 'unknown'}, {NEWER} {HEAD_REVISION}"]
+
+
+NEWER = "not this version's"
+AT_SCHEMA = "the database is at schema"
+
+
+def _number(revision: str) -> int:
+    head, _, _ = revision.partition("_")
+    return int(head) if head.isdigit() else 10**9

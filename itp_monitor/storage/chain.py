@@ -2,8 +2,9 @@
 
 Each audit entry gets a link (`audit_chain`) in the transaction that writes it: its
 position, and a SHA-256 hash over the previous link's hash and the entry's content
-as the database stores it. The first link anchors on the database's own id (its
-device's uid). `itp-monitor check` recomputes every link: an entry rewritten in the
+as the database stores it. The first link anchors on the database's own id
+(`database_identity`, made once; not its device, which a copy changes at its first
+sync). `itp-monitor check` recomputes every link: an entry rewritten in the
 file (even by `INSERT OR REPLACE` past the guards) no longer matches its link, an
 entry inserted past the app has none, a removed one leaves its link pointing at
 nothing or a gap in the positions.
@@ -73,12 +74,22 @@ def link(previous: str, row: Sequence[Any]) -> str:
     return hashlib.sha256(previous.encode() + b"|" + content(row)).hexdigest()
 
 
+class NoIdentity(RuntimeError):
+    """The database's identity, which the chain is anchored on, is gone."""
+
+
+def identity(connection: Connection) -> str | None:
+    """The database's own id (`database_identity`), None if it is gone."""
+    found = connection.scalar(text("SELECT uid FROM database_identity WHERE id = 1"))
+    return str(found) if found is not None else None
+
+
 def anchor(connection: Connection) -> str:
     """The hash the first link follows: made from the database's own id."""
-    device = connection.scalar(text("SELECT uid FROM devices WHERE this_device"))
-    if device is None:
-        raise RuntimeError("the database has no device of its own: it is not set up")
-    return hashlib.sha256((ANCHOR_PREFIX + device).encode()).hexdigest()
+    uid = identity(connection)
+    if uid is None:
+        raise NoIdentity("the database's identity, which its audit chain starts from, is gone")
+    return hashlib.sha256((ANCHOR_PREFIX + uid).encode()).hexdigest()
 
 
 def head(connection: Connection) -> tuple[int, str]:

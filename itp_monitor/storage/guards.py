@@ -168,24 +168,3 @@ def audited(dialect: str, table: str, entity: str) -> list[str]:
         f"CREATE TRIGGER {table}_status_audited BEFORE UPDATE OF status ON {table} "
         f"FOR EACH ROW EXECUTE FUNCTION itp_status_audited('{entity}', '{text}')",
     ]
-
-
-_VERSIONED = (
-    "platelet_counts",
-    "injections",
-    "bleeding_assessments",
-    "treatments",
-    "deliveries",
-    "neonatal_counts",
-    "adverse_events",
-)
-_APPEND_ONLY = ("audit_entries", "audit_chain", "protocol_settings", "conflicts", "settlements")
-IN_FORCE = frozenset(
-    {
-        *(f"{t}_{s}" for t in _VERSIONED for s in ("no_delete", "keep_values", "status_audited")),
-        *(f"{t}_{s}" for t in (*_APPEND_ONLY, "syncs") for s in ("no_delete", "no_update")),
-        *("patients_no_delete", "patients_keep_ids", "devices_keep_ids", "preferences_keep_ids"),
-    }
-)
-"""The guards of a database at the newest revision, as the check expects them (a test
-compares them with those of a newly migrated database, on SQLite and PostgreSQL)."""

@@ -418,6 +418,20 @@ class AuditEntry(Travels, Base):
     )
 
 
+class DatabaseIdentity(Base):
+    """The database's own id, made once by the migration that added the audit chain and
+    never changed: the chain is anchored on it (storage/chain.py). A copy of the file
+    keeps it; unlike the device, it does not change when a copy first syncs."""
+
+    __tablename__ = "database_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    uid: Mapped[str] = mapped_column(String(UID_LENGTH))
+    made_at_utc: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("id = 1", name="only_one"),)
+
+
 class AuditLink(Base):
     """One link of the audit trail's hash chain (storage/chain.py): the entry at this
     position, and a hash over its content and the previous link's hash. Written in the

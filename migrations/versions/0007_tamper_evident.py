@@ -3,6 +3,9 @@
 - `audit_chain`: each audit entry's link in a hash chain (storage/chain.py), written
   in the same transaction as the entry; every entry already in the database is linked
   here, in the order of its id, so the chain starts whole.
+- `database_identity`: the database's own id, made here once and never changed, on
+  which the chain is anchored. Not the device's: a copied database becomes a device of
+  its own at its first sync, and its chain must not change with it.
 - Each clinical table's `{table}_status_audited` guard: a version moves to corrected
   or voided only once the audit entry that corrects or voids it is written
   (guards.audited); `audit_entries.original_id` is indexed for it.
@@ -15,7 +18,9 @@ Revision ID: 0007_tamper_evident
 Revises: 0006_sync
 """
 
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -64,11 +69,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("position", name=op.f("pk_audit_chain")),
         sa.UniqueConstraint("entry_id", name=op.f("uq_audit_chain_entry_id")),
     )
+    op.create_table(
+        "database_identity",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("uid", sa.String(length=36), nullable=False),
+        sa.Column("made_at_utc", sa.DateTime(), nullable=False),
+        sa.CheckConstraint("id = 1", name=op.f("ck_database_identity_only_one")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_database_identity")),
+    )
+    bind.execute(
+        sa.text("INSERT INTO database_identity (id, uid, made_at_utc) VALUES (1, :uid, :at)"),
+        {"uid": str(uuid.uuid4()), "at": datetime.now(UTC).replace(tzinfo=None)},
+    )
     ids = [i for (i,) in bind.execute(sa.text("SELECT id FROM audit_entries ORDER BY id"))]
     chain.extend(bind, ids)
 
     statements: list[str] = []
-    for table in ("audit_entries", "audit_chain"):
+    for table in ("audit_entries", "audit_chain", "database_identity"):
         statements += guards.refuse_delete(dialect, table, guards.APPEND_ONLY)
         statements += guards.refuse_update(dialect, table)
     for table, entity in ENTITIES.items():

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from helpers import NOW, run_from_source
 
+from itp_monitor.bootstrap import open_services
 from itp_monitor.services.backups import (
     KEEP_DAILY,
     KEEP_EVERY,
@@ -286,3 +287,31 @@ def test_the_command_says_an_unplugged_second_folder_and_exits_1_with_the_first_
         f"itp-monitor backup: cannot write a backup to {usb}: the folder is not there "
         "(a USB disk unplugged, a network share not connected?)\n"
     )
+
+
+def test_two_computers_sharing_a_folder_keep_each_others_backups(tmp_path: Path) -> None:
+    """Two wards' databases of the same file name back up into one network share: each
+    prunes only its own backups by the rule, never the other's."""
+    share = tmp_path / "share"
+
+    def computer(name: str) -> Services:
+        path = tmp_path / name / "itp-monitor.sqlite"
+        services = build_services(open_services(str(path)).db, name)
+        services.demo.load()
+        return services
+
+    a, b = computer("a"), computer("b")
+    day = datetime(2026, 10, 1)
+    a.backups.clock = lambda: day.replace(hour=12)
+    a.backups.take(share)
+    b.backups.clock = lambda: day.replace(hour=15)
+    kept_b = b.backups.take(share)
+    a.backups.clock = lambda: day.replace(hour=18)
+    a.backups.take(share)
+    a.backups.clock = lambda: day + timedelta(days=9)  # the 1st is now one day of many
+    a.backups.take(share)
+    assert kept_b.path.exists()  # the newest of that day was A's, but B's is not A's to prune
+    names = sorted(p.name for p in share.iterdir())
+    assert len(names) == 3, names  # A: the newest of the 1st and the new one; B: its own
+    for services in (a, b):
+        services.db.dispose()

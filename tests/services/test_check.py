@@ -12,15 +12,18 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import count, run_from_source
+from helpers import NOW, count, run_from_source
 from postgres import on_both_databases
 
 from itp_monitor.domain.records import PlateletCount
-from itp_monitor.services.container import Services
+from itp_monitor.services.container import Services, build_services
 from itp_monitor.services.results import PatientInfo
+from itp_monitor.storage.database import Database, resolve_location
+from itp_monitor.storage.migrate import upgrade
 
 
 @pytest.fixture
@@ -111,7 +114,7 @@ TAMPERING: dict[str, tuple[Callable[[Services], list[str]], set[str], str]] = {
             "(SELECT max(id) FROM platelet_counts), patient_id, '{\"value\": 150}', "
             "'forged-entry', device FROM audit_entries WHERE id = 1",
         ],
-        {"audit_chain"},
+        {"audit_chain", "audit_records"},
         "the entry has no link: it was not written by the app",
     ),
     # a woman's details edited in place
@@ -120,11 +123,51 @@ TAMPERING: dict[str, tuple[Callable[[Services], list[str]], set[str], str]] = {
         {"patients"},
         "patient A1001: name differ from her audit entries",
     ),
+    # a woman's registration linked into another's in place, which takes her off the board
+    "patient linked away": (
+        lambda s: [
+            "UPDATE patients SET linked_into = (SELECT uid FROM patients WHERE mrn = 'DEMO-01') "
+            "WHERE mrn = 'A1001'"
+        ],
+        {"patients"},
+        "patient A1001: linked_into differ from her audit entries",
+    ),
     # a guard dropped
     "guard dropped": (
         lambda s: ["DROP TRIGGER audit_entries_no_update"],
         {"guards"},
         "the guard audit_entries_no_update is missing",
+    ),
+    # a count deleted with its guard dropped first and made again as it was
+    "count deleted, guard put back": (
+        lambda s: [
+            "DROP TRIGGER platelet_counts_no_delete",
+            f"DELETE FROM platelet_counts WHERE id = {_first_count(s)}",
+            _guard_sql(s, "platelet_counts_no_delete"),
+        ],
+        {"audit_records"},
+        "was recorded (its audit entry is there) but is gone",
+    ),
+    # a count moved to another woman by REPLACE
+    "count moved to another woman": (
+        lambda s: [
+            "INSERT OR REPLACE INTO platelet_counts SELECT id, "
+            "(SELECT min(id) FROM patients WHERE id <> c.patient_id), collected_at, value, "
+            "source, accession, status, supersedes_id, entered_at_utc, entered_by, uid, device "
+            f"FROM platelet_counts c WHERE id = {_first_count(s)}"
+        ],
+        {"audit_records"},
+        "the woman it belongs to differ from the audit entry",
+    ),
+    # a guard replaced by one of the same name that lets everything through
+    "guard made harmless": (
+        lambda s: [
+            "DROP TRIGGER audit_entries_no_update",
+            "CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries "
+            "WHEN 0 BEGIN SELECT RAISE(ABORT, 'never'); END",
+        ],
+        {"guards"},
+        "the guard audit_entries_no_update was replaced",
     ),
     # an audit entry deleted, its guard dropped first (foreign keys are off by default)
     "audit entry removed": (
@@ -136,6 +179,12 @@ TAMPERING: dict[str, tuple[Callable[[Services], list[str]], set[str], str]] = {
         "audit entry 7: the entry of this link was removed",
     ),
 }
+
+
+def _guard_sql(services: Services, name: str) -> str:
+    with closing(sqlite3.connect(_path(services))) as raw:
+        found = raw.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return str(found[0])
 
 
 @pytest.mark.parametrize("how", list(TAMPERING))
@@ -227,3 +276,101 @@ def test_an_entry_rewritten_by_the_owner_of_a_server_database_is_named(ward: Ser
     assert [(p.check, p.detail) for p in report.problems] == [
         ("audit_chain", "link 5, audit entry 5: the entry differs from what was linked")
     ]
+
+
+def test_saves_lost_with_the_wal_file_are_named_against_the_newest_backup(ward: Services) -> None:
+    """The database goes back to an earlier state (its -wal file deleted after a crash):
+    the newest backup holds links past its end that begin the same."""
+    earlier = ward.backups.take()
+    patient = ward.patients.find("A1001")
+    assert patient is not None
+    for hours in (2.5, 2, 1.5):
+        ward.records.record(patient.id, count(40, hours=hours), confirmed=True)
+    later = ward.backups.take()
+    path = _path(ward)
+    ward.db.dispose()
+    for extra in ("-wal", "-shm"):
+        path.with_name(path.name + extra).unlink(missing_ok=True)
+    path.write_bytes(earlier.path.read_bytes())  # what is left without the -wal file
+    report = ward.check.full()
+    assert [p.check for p in report.problems] == ["audit_chain"]
+    assert "3 entries and what they recorded are missing here" in report.problems[0].detail
+    assert report.backup is not None and report.backup.path == later.path
+    assert not ward.check.quick().ok  # at start too
+
+
+def test_the_backup_named_is_one_that_passes_the_check_itself(ward: Services) -> None:
+    """A backup taken after the tampering carries it: the one named is from before."""
+    good = ward.backups.take()
+    _tamper(ward, "UPDATE patients SET name = 'Someone Else' WHERE mrn = 'A1001'")
+    ward.backups.clock = lambda: NOW + timedelta(minutes=30)
+    carried = ward.backups.take()
+    assert carried.path != good.path
+    report = ward.check.full()
+    assert report.backup is not None and report.backup.path == good.path
+
+
+def test_a_copied_database_synced_for_the_first_time_keeps_both_chains_sound(
+    ward: Services, tmp_path: Path
+) -> None:
+    """A laptop made by copying the ward's file becomes a device of its own at its first
+    sync: the chain, anchored on the database's identity, holds on both sides."""
+    copy = tmp_path / "laptop.sqlite"
+    with closing(sqlite3.connect(_path(ward))) as source, closing(sqlite3.connect(copy)) as to:
+        source.backup(to)
+    laptop = build_services(Database(resolve_location(str(copy))), "nurse.laptop", lambda: NOW)
+    patient = laptop.patients.find("A1001")
+    assert patient is not None
+    laptop.records.record(patient.id, count(41, hours=1), confirmed=True)
+    laptop.sync.sync(ward.db.location.url)
+    for side in (ward, laptop):
+        report = side.check.full()
+        assert report.ok, report.problems
+    laptop.db.dispose()
+
+
+def test_details_renamed_on_devices_whose_clocks_differ_are_sound(
+    ward: Services, tmp_path: Path
+) -> None:
+    laptop_file = tmp_path / "laptop.sqlite"
+    ward.sync.sync(str(laptop_file))
+    behind = build_services(
+        Database(resolve_location(str(laptop_file))),
+        "nurse.laptop",
+        lambda: NOW - timedelta(minutes=5),
+    )
+    here = ward.patients.find("A1001")
+    assert here is not None
+    ward.patients.correct(here.id, replace(here.details, name="Jane M Doe"), "spelling")
+    behind.sync.sync(ward.db.location.url)
+    there = behind.patients.find("A1001")
+    assert there is not None
+    behind.patients.correct(there.id, replace(there.details, name="Jane Mary Doe"), "in full")
+    behind.sync.sync(ward.db.location.url)
+    for side in (ward, behind):
+        assert side.patients.find("A1001").details.name == "Jane Mary Doe"  # type: ignore[union-attr]
+        report = side.check.full()
+        assert report.ok, report.problems
+    behind.db.dispose()
+
+
+def test_a_database_of_the_previous_version_is_only_said_to_be_older(tmp_path: Path) -> None:
+    path = tmp_path / "older.sqlite"
+    db = Database(resolve_location(str(path)))
+    upgrade(db, "0006_sync")
+    db.dispose()
+    ran = run_from_source("--db", str(path), "check")
+    assert ran.returncode == 1
+    assert "schema: the database is at schema 0006_sync, older than" in ran.stdout
+    assert "opening it with the app upgrades it" in ran.stdout or "upgrades it" in ran.stdout
+    assert ran.stdout.count("\n  ") == 1  # one problem, nothing else
+
+
+def test_a_file_that_is_not_a_database_is_one_problem_not_an_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"these are not the pages of a database" * 200)
+    ran = run_from_source("--db", str(junk), "check", "--json")
+    assert "Traceback" not in ran.stderr and "unexpected" not in ran.stderr, ran.stderr
+    assert ran.returncode == 1
+    found = json.loads(ran.stdout) if ran.stdout else {"ok": None, "stderr": ran.stderr}
+    assert found["ok"] is False, found

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import itp_monitor
 from itp_monitor.services.protocol_store import protocol_in_force
-from itp_monitor.storage import chain, guards
+from itp_monitor.storage import chain, guard_prints
 from itp_monitor.storage import sqlite as sqlite_rules
 from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import (
@@ -446,16 +446,13 @@ def _each_setting_change_replaces_the_one_before(db: Database) -> None:
 
 def _the_audit_trail_is_chained_and_guarded(db: Database) -> None:
     """After the upgrade every audit entry, old ones included, has its link in the hash
-    chain, and every guard the check expects is there."""
+    chain, and every guard is there as the check expects it (guard_prints.EXPECTED)."""
     with db.engine.connect() as connection:
         assert chain.verify(connection) == []
         linked = connection.execute(text("SELECT count(*) FROM audit_chain")).scalar()
         assert linked == connection.execute(text("SELECT count(*) FROM audit_entries")).scalar()
-        if db.is_sqlite:
-            sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-        else:
-            sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-        assert {n for (n,) in connection.execute(text(sql))} == guards.IN_FORCE
+        found = guard_prints.fingerprints(connection)
+        assert found == guard_prints.expected(connection.dialect.name)
 
 
 def _seeded(found: list[dict[str, Any]], seeded: list[dict[str, Any]]) -> list[dict[str, Any]]:
