@@ -11,7 +11,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from itp_monitor.services.container import Services, build_services
 from itp_monitor.services.errors import Failure, StorageFailure
-from itp_monitor.storage.database import Database, resolve_location
+from itp_monitor.storage import owner_only
+from itp_monitor.storage.database import Database, default_path, resolve_location
 from itp_monitor.storage.failures import NoDatabase, as_failure
 from itp_monitor.storage.migrate import SchemaError, migrate
 
@@ -51,7 +52,12 @@ def open_services(
             f"the earlier copy is kept at {outcome.backup}",
             file=sys.stderr,
         )
-    return build_services(db)
+    services = build_services(db)
+    if location.path is not None and not location.read_only:
+        # a database made before files were owner-only: made so now, and said in the audit
+        changed = owner_only.tighten(location.path, default_path().parent)
+        services.security.record_tightened(changed)
+    return services
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from itp_monitor.services.record_file import FileRefused
 from itp_monitor.services.restore import Restored, RestoreRefused
 from itp_monitor.services.restore import restore as restore_backup
 from itp_monitor.services.sync import SyncRefused
+from itp_monitor.storage import owner_only
 from itp_monitor.storage.database import ENV_VAR, Database, resolve_location
 from itp_monitor.storage.failures import classify
 from itp_monitor.storage.migrate import SchemaError
@@ -539,6 +540,7 @@ def only_reads(args: argparse.Namespace) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one command. Whatever happens, a person sees a line or two, never a traceback:
     anything unforeseen is logged (last_resort) and named by the log file, exit 1."""
+    owner_only.restrict_new_files()  # the database, its backups and exports: owner's only
     args = build_parser().parse_args(argv)  # exits 2 on a usage error
     if args.command is None:
         return _open_app(args.db)

@@ -19,6 +19,7 @@ from itp_monitor.services.patients import PatientService
 from itp_monitor.services.protocol import ProtocolService
 from itp_monitor.services.records import RecordService
 from itp_monitor.services.reports import ReportService
+from itp_monitor.services.security import SecurityService
 from itp_monitor.services.sync import SyncService
 from itp_monitor.services.trail import TrailService
 from itp_monitor.storage.database import Database
@@ -43,6 +44,7 @@ class Services:
     backups: BackupService
     check: CheckService
     trail: TrailService
+    security: SecurityService
 
     def watch_changes(self) -> ChangeWatch:
         """A watch on what others write to the database (close it when done)."""
@@ -71,4 +73,5 @@ def build_services(db: Database, user: str | None = None, clock: Clock = local_n
         backups=BackupService(db, user, clock),
         check=CheckService(db, user, clock),
         trail=TrailService(db, user, clock),
+        security=SecurityService(db, user, clock),
     )
