@@ -166,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
         "it, never deleted",
     )
     restore.add_argument("backup", type=Path, metavar="BACKUP", help="the backup file")
+    restore.add_argument(
+        "--other-database",
+        action="store_true",
+        help="restore it even though it is a backup of another database (another computer's)",
+    )
 
     report = commands.add_parser(
         "report", help="write the delivery handover of a patient, or the ward summary, as PDF"
@@ -452,7 +457,11 @@ def _restore(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     try:
         done = restore_backup(
-            location.path, args.backup, user=operating_system_user(), clock=local_now
+            location.path,
+            args.backup,
+            user=operating_system_user(),
+            clock=local_now,
+            other_database=args.other_database,
         )
     except RestoreRefused as e:
         print(f"{command}: {e}; {unchanged}", file=sys.stderr)

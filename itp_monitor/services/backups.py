@@ -176,9 +176,11 @@ def listed_in(folders: Iterable[Path], stem: str) -> list[Backup]:
 def identity_of(path: Path) -> str | None:
     """The identity of the database a backup was taken of; None if it has none (taken
     before schema 0007) or cannot be read."""
+    if not path.is_file():
+        return None  # and none is made: connecting would create an empty file
     try:
         # immutable: a backup is written by no one, and reading it leaves nothing beside it
-        connection = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
     except sqlite3.Error:
         return None
     try:

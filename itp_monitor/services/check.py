@@ -255,7 +255,7 @@ class _Held:
 def _chain_of(path: Path, here: int) -> _Held | None:
     """What a backup's chain holds, read without changing the file; None if it has none."""
     try:
-        connection = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
     except sqlite3.Error:
         return None
     try:

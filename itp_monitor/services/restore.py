@@ -31,7 +31,7 @@ from pathlib import Path
 
 from itp_monitor.domain.vocab import AuditAction
 from itp_monitor.services import audit
-from itp_monitor.services.backups import STAMP, fsync_folder, listed, settle
+from itp_monitor.services.backups import STAMP, fsync_folder, identity_of, listed, settle
 from itp_monitor.services.context import Clock, to_utc
 from itp_monitor.storage import sqlite
 from itp_monitor.storage.database import Database, resolve_location
@@ -113,16 +113,27 @@ def check(path: Path) -> tuple[BackupSummary, str]:
     return found, revision
 
 
-def restore(path: Path, backup: Path, *, user: str, clock: Clock, step: Step = _quiet) -> Restored:
+def restore(
+    path: Path,
+    backup: Path,
+    *,
+    user: str,
+    clock: Clock,
+    step: Step = _quiet,
+    other_database: bool = False,
+) -> Restored:
     """Puts `backup` in the place of the database at `path` (module docstring); returns
     what was done. RestoreRefused, with nothing changed, for a backup that cannot be
-    used; OSError or StorageFailure for a disk that fails meanwhile (nothing changed
-    either: the database changes only in the last step)."""
+    used, and (OtherDatabase) for one of another database unless `other_database`;
+    OSError or StorageFailure for a disk that fails meanwhile (nothing changed either:
+    the database changes only in the last step)."""
     path, backup = path.absolute(), backup.absolute()
     if backup.exists() and path.exists() and backup.samefile(path):
         raise RestoreRefused(f"{backup} is the database itself, not a backup of it")
     step("Checking the backup")
     found, revision = check(backup)
+    if not other_database:
+        _same_database(path, backup, found)
     now = clock()
     temp = path.with_name(path.name + TEMP_SUFFIX)
     _remove_with_journals(temp)  # left by a restore that was stopped
@@ -149,6 +160,38 @@ def restore(path: Path, backup: Path, *, user: str, clock: Clock, step: Step = _
         _remove_with_journals(temp)
     upgraded_from = revision if revision != HEAD_REVISION else None
     return Restored(found, set_aside, not sound and set_aside is not None, upgraded_from)
+
+
+class OtherDatabase(RestoreRefused):
+    """A backup of another database than this one (another computer's, say): restoring it
+    would make this computer a second copy of that one, same identity and device."""
+
+
+def _same_database(path: Path, backup: Path, found: BackupSummary) -> None:
+    """Refuses a backup whose database identity is not this database's, when both have
+    one (a backup from before schema 0007 has none, and cannot be told apart)."""
+    here, there = _live_identity(path), identity_of(backup)
+    if here is None or there is None or here == there:
+        return
+    whose = f" (device {found.device})" if found.device else ""
+    raise OtherDatabase(
+        f"{backup.name} is a backup of another database{whose}, not of this one: restoring "
+        "it would make this computer a copy of that one; if that is what you want, restore "
+        "it with `itp-monitor restore BACKUP --other-database`"
+    )
+
+
+def _live_identity(path: Path) -> str | None:
+    """The identity of the database at `path`, read as it stands (its WAL included); None
+    when there is none, or it cannot be read (then it is no one's to protect)."""
+    if not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
+            row = connection.execute("SELECT uid FROM database_identity WHERE id = 1").fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row is not None else None
 
 
 def backups_of(folders: list[Path], stem: str) -> list[BackupSummary]:

@@ -98,3 +98,24 @@ def test_a_servers_database_is_restored_by_its_server(tmp_path: Path) -> None:
         "restore it there with pg_restore (README: a ward's shared PostgreSQL server); "
         "nothing was changed\n"
     )
+
+
+def test_a_backup_of_another_database_is_refused_unless_asked_for(tmp_path: Path) -> None:
+    """The ward's backup put on a laptop would make the laptop a second copy of the ward
+    (same identity, same device): refused, unless the command says it is meant."""
+    ward, laptop = tmp_path / "ward.sqlite", tmp_path / "laptop.sqlite"
+    for database in (ward, laptop):
+        ran = run_from_source("--db", str(database), "demo")
+        assert ran.returncode == 0, ran.stderr
+    ran = run_from_source("--db", str(ward), "backup", str(tmp_path / "ward-backups"))
+    backup = Path(ran.stdout.strip())
+    before = hashlib.sha256(laptop.read_bytes()).hexdigest()
+    refused = run_from_source("--db", str(laptop), "restore", str(backup))
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1
+    assert f"{backup.name} is a backup of another database" in refused.stderr
+    assert "--other-database" in refused.stderr and "nothing was changed" in refused.stderr
+    assert hashlib.sha256(laptop.read_bytes()).hexdigest() == before
+    meant = run_from_source("--db", str(laptop), "restore", str(backup), "--other-database")
+    assert meant.returncode == 0, meant.stderr
+    assert run_from_source("--db", str(laptop), "check").returncode == 0
