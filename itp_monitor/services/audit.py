@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, Required, TypedDict, Unpack
@@ -117,14 +117,22 @@ def history(session: Session, patient_id: int) -> list[AuditRecord]:
 SETTLED = "settled"  # a History line of its own: staff settled a conflict from a sync
 
 
+def settlements(
+    session: Session, patient_ids: Collection[int] | None = None
+) -> list[tuple[SettlementRow, ConflictRow]]:
+    """Each settlement with the conflict it settled; only those about the women
+    `patient_ids` when given."""
+    query = select(SettlementRow, ConflictRow).join(
+        ConflictRow, ConflictRow.uid == SettlementRow.conflict_uid
+    )
+    if patient_ids is not None:
+        query = query.where(ConflictRow.patient_id.in_(patient_ids))
+    return [(s, c) for s, c in session.execute(query).all()]
+
+
 def _settlements(session: Session, patient_id: int) -> list[AuditRecord]:
     """Her conflicts' settlements, as History lines: who settled what, how, when and why
     (a keep or a link is recorded only there; a correction or void has its own line too)."""
-    rows = session.execute(
-        select(SettlementRow, ConflictRow.what, ConflictRow.entity)
-        .join(ConflictRow, ConflictRow.uid == SettlementRow.conflict_uid)
-        .where(ConflictRow.patient_id == patient_id)
-    ).all()
     return [
         AuditRecord(
             id=-settlement.id,  # not an audit entry's id
@@ -136,8 +144,8 @@ def _settlements(session: Session, patient_id: int) -> list[AuditRecord]:
             original_id=None,
             patient_id=patient_id,
             before=None,
-            after={"conflict": ConflictKind(what).label, "settled by": settlement.how},
+            after={"conflict": ConflictKind(conflict.what).label, "settled by": settlement.how},
             reason=settlement.reason,
         )
-        for settlement, what, _entity in rows
+        for settlement, conflict in settlements(session, [patient_id])
     ]

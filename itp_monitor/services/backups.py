@@ -25,7 +25,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -173,23 +173,30 @@ def listed_in(folders: Iterable[Path], stem: str) -> list[Backup]:
     return sorted(found, key=_order)
 
 
-def identity_of(path: Path) -> str | None:
-    """The identity of the database a backup was taken of; None if it has none (taken
-    before schema 0007) or cannot be read."""
-    if not path.is_file():
-        return None  # and none is made: connecting would create an empty file
+@contextmanager
+def reading(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection that only reads the database file at `path` and leaves nothing beside
+    it: `immutable` (a backup is never written once named), unless the file has WAL
+    content, which `immutable` would skip (a database in use). A missing file raises
+    sqlite3.OperationalError; none is made."""
+    wal = sqlite.wal_path(path)
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "mode=ro&immutable=1"
+    connection = sqlite3.connect(f"{path.absolute().as_uri()}?{mode}", uri=True)
     try:
-        # immutable: a backup is written by no one, and reading it leaves nothing beside it
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
-    except sqlite3.Error:
-        return None
-    try:
-        row = connection.execute("SELECT uid FROM database_identity WHERE id = 1").fetchone()
-        return str(row[0]) if row is not None else None
-    except sqlite3.Error:
-        return None
+        yield connection
     finally:
         connection.close()
+
+
+def identity_of(path: Path) -> str | None:
+    """The identity of the database at `path` (a backup, or one in use); None if it has
+    none (made before schema 0007), there is none, or it cannot be read."""
+    try:
+        with reading(path) as connection:
+            row = connection.execute("SELECT uid FROM database_identity WHERE id = 1").fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row is not None else None
 
 
 def verify(path: Path, expected: dict[str, int]) -> None:

@@ -29,9 +29,12 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from itp_monitor.services.backups import Backup, BackupRefused, BackupService, listed
+from itp_monitor.domain.vocab import AuditAction, ConflictKind, RecordStatus
+from itp_monitor.services.backups import Backup, BackupRefused, BackupService, listed, reading
 from itp_monitor.services.errors import StorageFailure
 from itp_monitor.services.kinds import KINDS
+from itp_monitor.services.recorder import PATIENT_ENTITY
+from itp_monitor.services.sync_taking import PATIENT_FIELDS as DETAIL_FIELDS
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage import chain, guard_prints
 from itp_monitor.storage.database import Database, resolve_location
@@ -40,12 +43,14 @@ from itp_monitor.storage.migrate import HEAD_REVISION
 QUICK_LINKS = 200  # the chain's last links the check at start recomputes
 BACKUPS_READ = 10  # the newest backups whose chains the full check compares with this one
 CANDIDATES = 5  # the newest backups checked in full for the last good one
-PATIENT_ENTITY = "patient"
-PATIENT_FIELDS = (
-    *("mrn", "name", "date_of_birth", "edd", "weight_kg", "notes", "archived", "linked_into"),
-)
+# her details as her entries record them, and the registration she was linked into
+PATIENT_FIELDS = (*DETAIL_FIELDS, "linked_into")
 UNLESS_RECORDED = {"linked_into": None}  # what a field is when no entry has named it
-DETAILS_TWICE = "details_twice"  # a conflict: each device kept its own details (sync)
+# the action of the entry that moves a version to each status (as guards.audited asks)
+MOVED_BY = {
+    RecordStatus.CORRECTED.value: AuditAction.CORRECT,
+    RecordStatus.VOIDED.value: AuditAction.VOID,
+}
 Step = Callable[[str, Callable[[], list[str]]], bool]
 
 
@@ -255,20 +260,15 @@ class _Held:
 def _chain_of(path: Path, here: int) -> _Held | None:
     """What a backup's chain holds, read without changing the file; None if it has none."""
     try:
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+        with reading(path) as connection:
+            identity = connection.execute("SELECT uid FROM database_identity").fetchone()
+            device = connection.execute("SELECT uid FROM devices WHERE this_device").fetchone()
+            end = connection.execute("SELECT max(position) FROM audit_chain").fetchone()
+            at = connection.execute(
+                "SELECT hash FROM audit_chain WHERE position = ?", (here,)
+            ).fetchone()
     except sqlite3.Error:
         return None
-    try:
-        identity = connection.execute("SELECT uid FROM database_identity").fetchone()
-        device = connection.execute("SELECT uid FROM devices WHERE this_device").fetchone()
-        end = connection.execute("SELECT max(position) FROM audit_chain").fetchone()
-        at = connection.execute(
-            "SELECT hash FROM audit_chain WHERE position = ?", (here,)
-        ).fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        connection.close()
     return _Held(
         identity[0] if identity else None,
         device[0] if device else None,
@@ -378,7 +378,7 @@ def _records(connection: Connection, report: Report) -> list[str]:
                         f"{kind.label} {record_id}: {', '.join(changed)} differ from the audit "
                         "entry that recorded it: changed past the app"
                     )
-            needed = {"corrected": "correct", "voided": "void"}.get(status)
+            needed = MOVED_BY.get(status)
             if needed and (kind.entity, record_id, needed) not in moved:
                 details.append(f"{kind.label} {record_id} is {status}; no audit entry did it")
     labels = {k.entity: k.label for k in KINDS}
@@ -415,7 +415,8 @@ def _patients(connection: Connection) -> list[str]:
     apart = {
         int(p)
         for (p,) in connection.execute(
-            text("SELECT patient_id FROM conflicts WHERE what = :w"), {"w": DETAILS_TWICE}
+            text("SELECT patient_id FROM conflicts WHERE what = :w"),
+            {"w": ConflictKind.DETAILS_TWICE.value},
         )
         if p is not None
     }

@@ -23,15 +23,22 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager, suppress
+from collections.abc import Callable
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from itp_monitor.domain.vocab import AuditAction
 from itp_monitor.services import audit
-from itp_monitor.services.backups import STAMP, fsync_folder, identity_of, listed, settle
+from itp_monitor.services.backups import (
+    STAMP,
+    fsync_folder,
+    identity_of,
+    listed,
+    reading,
+    settle,
+)
 from itp_monitor.services.context import Clock, to_utc
 from itp_monitor.storage import sqlite
 from itp_monitor.storage.database import Database, resolve_location
@@ -82,7 +89,7 @@ def summary(path: Path) -> BackupSummary:
     stat = path.stat()
     taken_at = _taken_at(path, stat.st_mtime)
     try:
-        with _reading(path) as connection:
+        with reading(path) as connection:
             women, records, device = _contents(connection)
     except sqlite3.DatabaseError as e:
         return BackupSummary(path, taken_at, stat.st_size, None, None, None, _unreadable(e))
@@ -98,7 +105,7 @@ def check(path: Path) -> tuple[BackupSummary, str]:
     if found.problem is not None:
         raise RestoreRefused(f"the backup {path} cannot be used: {found.problem}")
     try:
-        with _reading(path) as connection:
+        with reading(path) as connection:
             problems = [row[0] for row in connection.execute("PRAGMA integrity_check")]
             if problems != ["ok"]:
                 raise RestoreRefused(
@@ -170,7 +177,7 @@ class OtherDatabase(RestoreRefused):
 def _same_database(path: Path, backup: Path, found: BackupSummary) -> None:
     """Refuses a backup whose database identity is not this database's, when both have
     one (a backup from before schema 0007 has none, and cannot be told apart)."""
-    here, there = _live_identity(path), identity_of(backup)
+    here, there = identity_of(path), identity_of(backup)
     if here is None or there is None or here == there:
         return
     whose = f" (device {found.device})" if found.device else ""
@@ -181,19 +188,6 @@ def _same_database(path: Path, backup: Path, found: BackupSummary) -> None:
     )
 
 
-def _live_identity(path: Path) -> str | None:
-    """The identity of the database at `path`, read as it stands (its WAL included); None
-    when there is none, or it cannot be read (then it is no one's to protect)."""
-    if not path.is_file():
-        return None
-    try:
-        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
-            row = connection.execute("SELECT uid FROM database_identity WHERE id = 1").fetchone()
-    except sqlite3.Error:
-        return None
-    return str(row[0]) if row is not None else None
-
-
 def backups_of(folders: list[Path], stem: str) -> list[BackupSummary]:
     """Each backup of the database named `stem` in `folders`, newest first, as read."""
     found = [summary(b.path) for folder in folders for b in listed(folder, stem)]
@@ -201,20 +195,6 @@ def backups_of(folders: list[Path], stem: str) -> list[BackupSummary]:
 
 
 # --- reading a backup -----------------------------------------------------------------
-
-
-@contextmanager
-def _reading(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection that only reads `path` and leaves nothing beside it: `immutable` (a
-    backup is never written once named), unless the file has WAL content, which
-    `immutable` would skip (a database in use, given as the backup)."""
-    wal = sqlite.wal_path(path)
-    mode = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "immutable=1"
-    connection = sqlite3.connect(f"{path.absolute().as_uri()}?{mode}", uri=True)
-    try:
-        yield connection
-    finally:
-        connection.close()
 
 
 def _tables(connection: sqlite3.Connection) -> set[str]:
@@ -287,7 +267,7 @@ def _taken_at(path: Path, mtime: float) -> datetime:
 
 def _copy(backup: Path, temp: Path) -> None:
     """The backup copied beside the database with the backup API, as a plain file."""
-    with _reading(backup) as source, closing(sqlite3.connect(temp)) as target:
+    with reading(backup) as source, closing(sqlite3.connect(temp)) as target:
         source.backup(target)
     settle(temp)
 

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from itp_monitor.services import audit
 from itp_monitor.services.errors import NotFound
 from itp_monitor.services.unit import ServiceBase
-from itp_monitor.storage.models import AuditEntry, ConflictRow, Device, Patient, SettlementRow
+from itp_monitor.storage.models import AuditEntry, Device, Patient
 
 SETTLE = "settle"  # an entry of the trail that is a settlement, not an audit entry
 
@@ -76,12 +77,7 @@ class TrailService(ServiceBase):
                 )
                 for e in session.scalars(query)
             ]
-            settled = select(SettlementRow, ConflictRow).join(
-                ConflictRow, ConflictRow.uid == SettlementRow.conflict_uid
-            )
-            if wanted is not None:
-                settled = settled.where(ConflictRow.patient_id.in_(wanted))
-            for s, c in session.execute(settled).all():
+            for s, c in audit.settlements(session, wanted):
                 found.append(
                     TrailEntry(
                         at_utc=s.at_utc,

@@ -193,15 +193,15 @@ def verify(connection: Connection, *, last: int | None = None) -> list[Break]:
         previous = stored
     breaks += [
         Break(None, entry_id, "the entry has no link: it was not written by the app")
-        for entry_id in unlinked(connection, since=None if last is None else "recent")
+        for entry_id in unlinked(connection, recent_only=last is not None)
     ]
     return breaks
 
 
-def unlinked(connection: Connection, since: str | None = None) -> list[int]:
-    """Entries with no link. `since="recent"`: only those past the last linked entry
-    (quick, for the check at start)."""
-    if since == "recent":
+def unlinked(connection: Connection, *, recent_only: bool = False) -> list[int]:
+    """Entries with no link. `recent_only`: only those past the last linked entry (quick,
+    for the check at start)."""
+    if recent_only:
         sql = (
             "SELECT id FROM audit_entries WHERE id > "
             "(SELECT coalesce(max(entry_id), 0) FROM audit_chain) ORDER BY id"
