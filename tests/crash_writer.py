@@ -25,14 +25,12 @@ and reads the next writer.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import sys
 import time
-import traceback
 from datetime import datetime, timedelta
 
+from forked import say, serve
 from sqlalchemy import Connection, event
 
 from itp_monitor.domain.records import PlateletCount
@@ -43,13 +41,6 @@ from itp_monitor.storage.migrate import migrate
 
 MAX_SAVES = 2000  # per writer, more than it saves before its kill: its counts never meet the next's
 CORRECT, VOID = 0.12, 0.08  # the share of saves that correct, and that void, a count
-
-
-def say(line: str) -> None:
-    """Prints a line in one write, which a pipe takes whole: print() writes the newline
-    apart when Python's output is unbuffered (PYTHONUNBUFFERED, -u), and a writer killed
-    between the two would run its last line into the next."""
-    os.write(sys.stdout.fileno(), f"{line}\n".encode())
 
 
 def steady(rng: random.Random, other_than: float | None = None) -> float:
@@ -118,21 +109,7 @@ def write(path: str, patient_id: int, run: int, seed: int, user: str, now: datet
 
 def main() -> None:
     user, now = sys.argv[1], datetime.fromisoformat(sys.argv[2])
-    while line := sys.stdin.readline():
-        path, patient_id, run, seed = line.split()
-        pid = os.fork()
-        if pid == 0:  # the writer to be killed: it never comes back to this loop
-            try:
-                write(path, int(patient_id), int(run), int(seed), user, now)
-            except BaseException:
-                say("failed")
-                traceback.print_exc()
-                os._exit(1)
-            os._exit(0)
-        if sys.stdin.readline().strip() == "kill":
-            os.kill(pid, signal.SIGKILL)  # not yet waited for: the pid is still its own
-        _, status = os.waitpid(pid, 0)
-        say(f"ended {os.waitstatus_to_exitcode(status)}")
+    serve(lambda f: write(f[0], int(f[1]), int(f[2]), int(f[3]), user, now))
 
 
 if __name__ == "__main__":

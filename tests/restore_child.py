@@ -13,47 +13,32 @@ this process prints "ended STATUS" (-9 when killed) and reads the next one.
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
-import traceback
 from datetime import datetime
 from pathlib import Path
+
+from forked import say, serve
 
 from itp_monitor.services.restore import restore
 from itp_monitor.storage.migrate import script_directory
 
 
 def run(database: str, backup: str, user: str, now: datetime) -> None:
-    print("restoring", flush=True)
+    say("restoring")
     restore(
         Path(database),
         Path(backup),
         user=user,
         clock=lambda: now,
-        step=lambda step: print(step, flush=True),
+        step=lambda step: say(str(step)),
     )
-    print("done", flush=True)
+    say("done")
 
 
 def main() -> None:
     user, now = sys.argv[1], datetime.fromisoformat(sys.argv[2])
     script_directory()  # alembic loaded before the fork, as the app has it loaded
-    while line := sys.stdin.readline():
-        database, backup = line.split()
-        pid = os.fork()
-        if pid == 0:  # the process to be killed: it never comes back to this loop
-            try:
-                run(database, backup, user, now)
-            except BaseException:
-                print("failed", flush=True)
-                traceback.print_exc()
-                os._exit(1)
-            os._exit(0)
-        if sys.stdin.readline().strip() == "kill":
-            os.kill(pid, signal.SIGKILL)  # not yet waited for: the pid is still its own
-        _, status = os.waitpid(pid, 0)
-        print(f"ended {os.waitstatus_to_exitcode(status)}", flush=True)
+    serve(lambda f: run(f[0], f[1], user, now))
 
 
 if __name__ == "__main__":

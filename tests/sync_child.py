@@ -13,21 +13,13 @@ this process prints "ended STATUS" (-9 when killed) and reads the next sync.
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
-import traceback
 from datetime import datetime
+
+from forked import say, serve
 
 from itp_monitor.services.container import build_services
 from itp_monitor.storage.database import Database, resolve_location
-
-
-def say(line: str) -> None:
-    """Prints a line in one write, which a pipe takes whole: print() writes the newline
-    apart when Python's output is unbuffered (PYTHONUNBUFFERED, -u), and a sync killed
-    between the two would run its last line into "ended"."""
-    os.write(sys.stdout.fileno(), f"{line}\n".encode())
 
 
 def sync(here: str, other: str, user: str, now: datetime) -> None:
@@ -39,21 +31,7 @@ def sync(here: str, other: str, user: str, now: datetime) -> None:
 
 def main() -> None:
     user, now = sys.argv[1], datetime.fromisoformat(sys.argv[2])
-    while line := sys.stdin.readline():
-        here, other = line.split()
-        pid = os.fork()
-        if pid == 0:  # the process to be killed: it never comes back to this loop
-            try:
-                sync(here, other, user, now)
-            except BaseException:
-                say("failed")
-                traceback.print_exc()
-                os._exit(1)
-            os._exit(0)
-        if sys.stdin.readline().strip() == "kill":
-            os.kill(pid, signal.SIGKILL)  # not yet waited for: the pid is still its own
-        _, status = os.waitpid(pid, 0)
-        say(f"ended {os.waitstatus_to_exitcode(status)}")
+    serve(lambda f: sync(f[0], f[1], user, now))
 
 
 if __name__ == "__main__":

@@ -6,13 +6,10 @@ checked as the app would, then restored to the end."""
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from contextlib import closing
 from dataclasses import dataclass
@@ -20,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from forked import Forking
 from helpers import NOW, USER
 from services.test_restore import change_everything, opened, rows
 
-import itp_monitor
 from itp_monitor.services.container import Services
 from itp_monitor.services.restore import restore
 
@@ -76,24 +73,11 @@ def usable(path: Path) -> None:
         services.db.dispose()
 
 
-class Child:
+class Child(Forking):
     """tests/restore_child.py, which forks a process for each restore, killed or waited for."""
 
     def __init__(self) -> None:
-        source = str(Path(itp_monitor.__file__).parents[1])  # the package the tests import
-        self.process = subprocess.Popen(
-            [sys.executable, str(CHILD), USER, NOW.isoformat()],
-            env={**os.environ, "PYTHONPATH": source},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.stdin, self.stdout = self.process.stdin, self.process.stdout
-
-    def _say(self, line: str) -> None:
-        self.stdin.write(f"{line}\n")
-        self.stdin.flush()
+        super().__init__(CHILD, USER, NOW.isoformat())
 
     def restore(self, pair: Pair) -> float:
         """Starts the restore; returns when, by the monotonic clock."""
@@ -106,22 +90,6 @@ class Child:
             if line == step:
                 return time.monotonic()
         raise AssertionError(f"the child ended before {step!r}")
-
-    def end(self, how: str) -> int:
-        self._say(how)
-        while line := self.stdout.readline():
-            if line.startswith("ended "):
-                return int(line.split()[1])
-        raise AssertionError("the child ended")
-
-    def close(self) -> None:
-        self.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
 
 
 def where_it_stopped(pair: Pair, before: Any, restored: Any, *, first: bool = True) -> str:

@@ -5,13 +5,10 @@ staff would check them, then synced to the end."""
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -21,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from forked import Forking
 from helpers import NOW
 from holdings import held
 from services.test_sync import _diverge
 
-import itp_monitor
 from itp_monitor.domain.records import PatientDetails
 from itp_monitor.services.container import Services, build_services
 from itp_monitor.services.lab_import import LabStatus
@@ -109,24 +106,11 @@ def diverged_pair(ward: Services, folder: Path) -> Pair:
     return Pair(laptop_path, ward.db.location.path)
 
 
-class Child:
+class Child(Forking):
     """tests/sync_child.py, which forks a process for each sync, killed or waited for."""
 
     def __init__(self) -> None:
-        source = str(Path(itp_monitor.__file__).parents[1])  # the package the tests import
-        self.process = subprocess.Popen(
-            [sys.executable, str(CHILD), LAPTOP_USER, NOW.isoformat()],
-            env={**os.environ, "PYTHONPATH": source},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.stdin, self.stdout = self.process.stdin, self.process.stdout
-
-    def _say(self, line: str) -> None:
-        self.stdin.write(f"{line}\n")
-        self.stdin.flush()
+        super().__init__(CHILD, LAPTOP_USER, NOW.isoformat())
 
     def sync(self, pair: Pair) -> float:
         """Starts syncing the laptop with the ward; returns when, by the monotonic clock."""
@@ -140,23 +124,6 @@ class Child:
             if line == step:
                 return time.monotonic()
         raise AssertionError(f"the child ended before {step!r}")
-
-    def end(self, how: str) -> int:
-        """Kills the sync ("kill") or lets it finish ("wait"); returns its exit status."""
-        self._say(how)
-        while line := self.stdout.readline():
-            if line.startswith("ended "):
-                return int(line.split()[1])
-        raise AssertionError("the child ended")
-
-    def close(self) -> None:
-        self.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
 
 
 def where_it_stopped(pair: Pair, before: tuple[Any, Any], synced: Any) -> str:

@@ -15,13 +15,10 @@ would the next morning (issue 11).
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -32,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from forked import Forking
 from helpers import NOW
 from sqlalchemy import select
 
-import itp_monitor
 from itp_monitor.domain.vocab import AuditAction, RecordStatus
 from itp_monitor.services.container import Services, build_services
 from itp_monitor.services.results import PatientInfo
@@ -98,25 +95,12 @@ def applied(versions: Versions, intent: list[str], row_id: int) -> Versions:
     return after
 
 
-class Writers:
+class Writers(Forking):
     """tests/crash_writer.py, which forks a writer for each round, to be killed."""
 
     def __init__(self) -> None:
-        source = str(Path(itp_monitor.__file__).parents[1])  # the package the tests import
-        self.process = subprocess.Popen(
-            [sys.executable, str(CHILD), WRITER_USER, NOW.isoformat()],
-            env={**os.environ, "PYTHONPATH": source},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.stdin, self.stdout = self.process.stdin, self.process.stdout
+        super().__init__(CHILD, WRITER_USER, NOW.isoformat())
         self.lines: list[str] = []  # what the writer of this round printed
-
-    def _say(self, line: str) -> None:
-        self.stdin.write(f"{line}\n")
-        self.stdin.flush()
 
     def _read(self) -> str:
         line = self.stdout.readline()
@@ -145,15 +129,6 @@ class Writers:
             self.lines.append(line)
         assert int(line.split()[1]) == -signal.SIGKILL, line
         return self.lines
-
-    def close(self) -> None:
-        self.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
 
 
 BETWEEN = "between saves"
