@@ -9,12 +9,12 @@ server or opened read-only is not backed up here at all.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from itp_monitor import last_resort
+from itp_monitor.gui.background import Job
 from itp_monitor.services.backups import (
     BackupRefused,
     BackupRound,
@@ -43,7 +43,6 @@ class BackupSchedule(QObject):
     closing), when asked (Back up now), and before the window closes."""
 
     finished = Signal(object)  # the Outcome, on the window's thread
-    _done = Signal(object)  # from the backup's own thread
 
     def __init__(self, services: Services, every_ms: int | None, parent: QObject) -> None:
         super().__init__(parent)
@@ -57,10 +56,9 @@ class BackupSchedule(QObject):
             except (BackupRefused, StorageFailure) as e:
                 self.why_not, self.automatic = str(e), False
         self.last: Outcome | None = None
-        self._thread: threading.Thread | None = None
+        self._job: Job[Outcome] | None = None
         self._close: Callable[[], object] | None = None  # the window, waiting to close
         self._closing_round_started = False
-        self._done.connect(self._finished)
         self.timer = QTimer(self)
         self.timer.setInterval(every_ms or BACKUP_EVERY_MS)
         self.timer.timeout.connect(self.when_due)
@@ -69,7 +67,7 @@ class BackupSchedule(QObject):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._job is not None
 
     @property
     def closing(self) -> bool:
@@ -91,11 +89,10 @@ class BackupSchedule(QObject):
         if self.mark is None or self.running:
             return False
         self.mark.set()  # what is written while it is taken counts for the next one
-        self._thread = threading.Thread(target=self._work, name="itp-backup", daemon=True)
-        self._thread.start()
+        self._job = Job(self, "itp-backup", self._work, self._finished).start()
         return True
 
-    def _work(self) -> None:
+    def _work(self) -> Outcome:
         """On the backup's thread: whatever happens, an Outcome goes back to the window."""
         outcome: Outcome
         try:
@@ -106,12 +103,10 @@ class BackupSchedule(QObject):
             outcome = f"{e}; {e.advice}"
         except Exception as e:  # never a traceback: logged, and named in one line
             outcome = last_resort.report(e, "a backup").line()
-        self._done.emit(outcome)
+        return outcome
 
     def _finished(self, outcome: Outcome) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join()  # it has emitted: this returns at once
+        self._job = None
         self.last = outcome
         self.finished.emit(outcome)
         close = self._close

@@ -3,15 +3,15 @@ the window does with what they find (services/check.py does the checking)."""
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 from itp_monitor import last_resort
 from itp_monitor.domain.wording import counted
+from itp_monitor.gui.background import Job
 from itp_monitor.gui.dialogs.check import FAILED_NOTE, report_box
 from itp_monitor.services.check import Report
 from itp_monitor.services.container import Services
@@ -20,23 +20,14 @@ if TYPE_CHECKING:
     from itp_monitor.gui.main_window import MainWindow
 
 
-class StartCheck(QObject):
-    """Runs the quick check off the window's thread; `done` brings its report back (None
-    if the check itself failed: that is logged, and the window goes on)."""
-
-    done = Signal(object)
-
-    def __init__(self, services: Services) -> None:
-        super().__init__()  # no parent: it may outlive a window closed meanwhile
-        self.services = services
-
-    def run(self) -> None:
-        try:
-            report = self.services.check.quick()
-        except Exception as error:
-            last_resort.report(error, "the check at start")
-            report = None
-        self.done.emit(report)
+def quick_check(services: Services) -> Report | None:
+    """The check at start, on its own thread: its report, or None if the check itself
+    failed (that is logged, and the window goes on)."""
+    try:
+        return services.check.quick()
+    except Exception as error:
+        last_resort.report(error, "the check at start")
+        return None
 
 
 class Checking:
@@ -47,16 +38,16 @@ class Checking:
         self.window = window
         self.box: QMessageBox | None = None  # what the last check found, while shown
         self.at_start_report: Report | None = None  # once the check at start is done
-        self._running: StartCheck | None = None
+        self._running: Job[Report | None] | None = None
 
     def at_start(self) -> None:
         """The quick check (storage damage, guards, the audit chain's last links), on a
         thread of its own: SQLite's quick_check reads the whole file (about 0.5 s for a
         ward of 1,000 women), and the window answers meanwhile."""
-        running = StartCheck(self.window.services)
-        running.done.connect(self._done_at_start)
-        self._running = running
-        threading.Thread(target=running.run, name="check at start", daemon=True).start()
+        services = self.window.services
+        self._running = Job(
+            self.window, "check at start", lambda: quick_check(services), self._done_at_start
+        ).start()
 
     def _done_at_start(self, report: Report | None) -> None:
         self.at_start_report = report
