@@ -11,7 +11,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from itp_monitor.services.container import Services, build_services
 from itp_monitor.services.errors import Failure, StorageFailure
-from itp_monitor.storage import owner_only
+from itp_monitor.storage import keys, owner_only
 from itp_monitor.storage.database import Database, default_path, resolve_location
 from itp_monitor.storage.failures import NoDatabase, as_failure
 from itp_monitor.storage.migrate import SchemaError, migrate
@@ -36,6 +36,7 @@ def open_services(
     location = resolve_location(db_option)
     if read_only:
         location = location.reading_only()
+    keys.prepare(location)  # an encrypted database's key, put in use (storage/keys.py)
     db = (
         Database(location, create=create)
         if busy_timeout_ms is None

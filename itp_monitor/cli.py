@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from itp_monitor import __version__, flag_report, lab_report, last_resort
+from itp_monitor import __version__, cli_security, flag_report, lab_report, last_resort
 from itp_monitor.bootstrap import open_problem, open_services
 from itp_monitor.domain.evaluation import evaluation_time
 from itp_monitor.domain.protocol import limits
@@ -33,7 +33,7 @@ from itp_monitor.services.record_file import FileRefused
 from itp_monitor.services.restore import Restored, RestoreRefused
 from itp_monitor.services.restore import restore as restore_backup
 from itp_monitor.services.sync import SyncRefused
-from itp_monitor.storage import owner_only
+from itp_monitor.storage import cipher, keys, owner_only
 from itp_monitor.storage.database import ENV_VAR, Database, resolve_location
 from itp_monitor.storage.failures import classify
 from itp_monitor.storage.migrate import SchemaError
@@ -171,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="restore it even though it is a backup of another database (another computer's)",
     )
+
+    cli_security.add_parsers(commands)
 
     report = commands.add_parser(
         "report", help="write the delivery handover of a patient, or the ward summary, as PDF"
@@ -455,6 +457,9 @@ def _restore(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_REFUSED
+    keys.prepare(location)
+    if cipher.in_use() is None and cipher.encrypted(args.backup):
+        cipher.use(keys.find())  # an encrypted backup for a database not yet there
     try:
         done = restore_backup(
             location.path,
@@ -522,6 +527,7 @@ COMMANDS = {
     "backup": _backup,
     "check": _check,
     "audit": _audit,
+    "encrypt": cli_security.encrypt,
 }
 # Commands run before the database is opened, on its location alone.
 UNOPENED_COMMANDS = {"restore": _restore}
@@ -536,6 +542,10 @@ READING_COMMANDS = frozenset(
         *("conflicts", "backup", "check", "audit"),
     }
 )
+
+
+# Commands that change a database that must be there already.
+NEVER_CREATE = frozenset({"encrypt"})
 
 
 def only_reads(args: argparse.Namespace) -> bool:
@@ -580,10 +590,12 @@ def _open_app(db_option: str | None) -> int:
 def _open(args: argparse.Namespace) -> Services:
     if args.command == "check":  # as it is: a check neither upgrades nor writes
         location = resolve_location(args.db).reading_only()
+        keys.prepare(location)
         return build_services(Database(location, BUSY_TIMEOUT_MS, create=False))
     reads = only_reads(args)
     try:
-        return open_services(args.db, busy_timeout_ms=BUSY_TIMEOUT_MS, create=not reads)
+        create = not reads and args.command not in NEVER_CREATE
+        return open_services(args.db, busy_timeout_ms=BUSY_TIMEOUT_MS, create=create)
     except StorageFailure as e:
         if not reads or e.failure not in (Failure.READ_ONLY, Failure.FULL):
             raise

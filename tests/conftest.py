@@ -24,8 +24,38 @@ from helpers import NOW, USER
 from itp_monitor.domain.records import PatientDetails
 from itp_monitor.services.container import Services, build_services
 from itp_monitor.services.results import PatientInfo
+from itp_monitor.storage import cipher
 from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import migrate
+
+# No test reaches the credential store of the account running it: none, unless a test
+# asks for one (`credential_store`); commands the tests run inherit this.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+FILE_KEYRING = "keyrings.alt.file.PlaintextKeyring"
+
+
+@pytest.fixture(autouse=True)
+def no_key_in_use() -> Iterator[None]:
+    """Each test starts with no encryption key in use (storage/cipher.py)."""
+    cipher.use(None)
+    yield
+    cipher.use(None)
+
+
+@pytest.fixture
+def credential_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A credential store for this test alone: a file in its own folder (keyrings.alt),
+    used in this process and by the commands it runs. Yields that folder."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    folder = tmp_path / "credential-store"
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", FILE_KEYRING)
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    before = keyring.get_keyring()
+    keyring.set_keyring(PlaintextKeyring())
+    yield folder
+    keyring.set_keyring(before)
 
 
 @pytest.fixture(scope="session", autouse=True)

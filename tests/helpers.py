@@ -34,15 +34,25 @@ def audit_total(db: Database) -> int:
 SOURCE = Path(__file__).resolve().parents[1]
 
 
-def run_from_source(*args: str) -> subprocess.CompletedProcess[str]:
+def run_from_source(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """`itp-monitor ARGS` as `python -m itp_monitor` from this source tree, so that a
-    command is tested before the package is reinstalled; $ITP_MONITOR_DB left out."""
-    env = {k: v for k, v in os.environ.items() if k != "ITP_MONITOR_DB"}
-    env["PYTHONPATH"] = os.pathsep.join([str(SOURCE), env.get("PYTHONPATH", "")])
+    command is tested before the package is reinstalled; $ITP_MONITOR_DB left out.
+    `env`: variables set (or, with an empty value, removed) for it; `stdin`: what it
+    reads (else nothing)."""
+    environment = {k: v for k, v in os.environ.items() if k != "ITP_MONITOR_DB"}
+    environment["PYTHONPATH"] = os.pathsep.join([str(SOURCE), environment.get("PYTHONPATH", "")])
+    for name, value in (env or {}).items():
+        if value:
+            environment[name] = value
+        else:
+            environment.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "itp_monitor", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=environment,
+        input=stdin if stdin is not None else "",
         timeout=120,
     )

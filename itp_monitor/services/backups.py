@@ -38,11 +38,14 @@ from itp_monitor.services import preferences
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.errors import StorageFailure
 from itp_monitor.services.unit import ServiceBase
-from itp_monitor.storage import sqlite
+from itp_monitor.storage import cipher, sqlite
 from itp_monitor.storage.chain import identity
 from itp_monitor.storage.database import Database
-from itp_monitor.storage.failures import disk_nearly_full
+from itp_monitor.storage.failures import KeyRefused, disk_nearly_full
 from itp_monitor.storage.models import Device
+
+# A file that cannot be read: either driver's errors, or no key for an encrypted one.
+_UNREADABLE: tuple[type[Exception], ...] = (*cipher.Error, KeyRefused)
 
 if TYPE_CHECKING:
     from itp_monitor.services.restore import BackupSummary, Restored
@@ -178,10 +181,10 @@ def reading(path: Path) -> Iterator[sqlite3.Connection]:
     """A connection that only reads the database file at `path` and leaves nothing beside
     it: `immutable` (a backup is never written once named), unless the file has WAL
     content, which `immutable` would skip (a database in use). A missing file raises
-    sqlite3.OperationalError; none is made."""
+    the driver's OperationalError; none is made. Plain or encrypted (storage/cipher.py)."""
     wal = sqlite.wal_path(path)
     mode = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "mode=ro&immutable=1"
-    connection = sqlite3.connect(f"{path.absolute().as_uri()}?{mode}", uri=True)
+    connection = cipher.connect(path, mode)
     try:
         yield connection
     finally:
@@ -194,7 +197,7 @@ def identity_of(path: Path) -> str | None:
     try:
         with reading(path) as connection:
             row = connection.execute("SELECT uid FROM database_identity WHERE id = 1").fetchone()
-    except sqlite3.Error:
+    except _UNREADABLE:
         return None
     return str(row[0]) if row is not None else None
 
@@ -202,7 +205,7 @@ def identity_of(path: Path) -> str | None:
 def verify(path: Path, expected: dict[str, int]) -> None:
     """Raises BackupFailed unless the copy at `path` passes SQLite's integrity check and
     holds as many rows in each table as `expected`."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    connection = cipher.connect(path, "mode=ro")
     try:
         result = [row[0] for row in connection.execute("PRAGMA integrity_check")]
         if result != ["ok"]:
@@ -211,7 +214,7 @@ def verify(path: Path, expected: dict[str, int]) -> None:
             held = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
             if held != rows:
                 raise BackupFailed(f"the copy holds {held} rows of {table}, not {rows}")
-    except sqlite3.DatabaseError as e:  # too damaged for the check even to run
+    except cipher.DatabaseError as e:  # too damaged for the check even to run
         raise BackupFailed(f"the copy fails SQLite's integrity check: {e}") from e
     finally:
         connection.close()
@@ -223,7 +226,7 @@ def settle(path: Path) -> None:
     -wal and -shm files beside it, also on a USB disk or a read-only share."""
     with suppress(OSError):  # a FAT USB disk keeps no owners: nothing to set there
         path.chmod(OWNER_ONLY_FILE)
-    connection = sqlite3.connect(path)
+    connection = cipher.connect(path)
     try:
         connection.execute("PRAGMA journal_mode=DELETE")
     finally:

@@ -19,7 +19,6 @@ backup, which the check names.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,9 +35,16 @@ from itp_monitor.services.kinds import KINDS
 from itp_monitor.services.recorder import PATIENT_ENTITY
 from itp_monitor.services.sync_taking import PATIENT_FIELDS as DETAIL_FIELDS
 from itp_monitor.services.unit import ServiceBase
-from itp_monitor.storage import chain, guard_prints
+from itp_monitor.storage import chain, cipher, guard_prints
 from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import HEAD_REVISION
+
+# What reading the database (or a backup) can raise when it cannot be read: either
+# driver's errors, SQLCipher's included (storage/cipher.py).
+_UNREADABLE: tuple[type[Exception], ...] = (*cipher.DatabaseError, DBAPIError)
+_UNREADABLE_CHAIN: tuple[type[Exception], ...] = (*_UNREADABLE, chain.NoIdentity)
+_UNREADABLE_FILE: tuple[type[Exception], ...] = (*_UNREADABLE, OSError, StorageFailure)
+_NO_CHAIN: tuple[type[Exception], ...] = (*cipher.Error, StorageFailure)
 
 QUICK_LINKS = 200  # the chain's last links the check at start recomputes
 BACKUPS_READ = 10  # the newest backups whose chains the full check compares with this one
@@ -178,7 +184,7 @@ class CheckService(ServiceBase):
         def step(check: str, run: Callable[[], list[str]]) -> bool:
             try:
                 details = run()
-            except (DBAPIError, sqlite3.DatabaseError, chain.NoIdentity) as error:
+            except _UNREADABLE_CHAIN as error:
                 details = [f"could not be read: {_first_line(error)}"]
             report.problems.extend(Problem(check, d) for d in details)
             return bool(details)
@@ -186,7 +192,7 @@ class CheckService(ServiceBase):
         try:
             with self.db.engine.connect() as connection, connection.begin():
                 steps(connection, step)
-        except (DBAPIError, sqlite3.DatabaseError) as error:
+        except _UNREADABLE as error:
             report.problems.append(Problem("integrity", f"could not be read: {_first_line(error)}"))
 
     def _against_backups(self, connection: Connection, *, newest: int) -> list[str]:
@@ -226,7 +232,7 @@ class CheckService(ServiceBase):
             found = service.own_backups()
         except BackupRefused:
             return report
-        except (DBAPIError, sqlite3.DatabaseError, OSError, StorageFailure):
+        except _UNREADABLE_FILE:
             # too damaged to say whose, or where its second folder is: those beside it
             found = listed(
                 service.folder(), service.db.location.path.stem if service.db.location.path else ""
@@ -267,7 +273,7 @@ def _chain_of(path: Path, here: int) -> _Held | None:
             at = connection.execute(
                 "SELECT hash FROM audit_chain WHERE position = ?", (here,)
             ).fetchone()
-    except sqlite3.Error:
+    except _NO_CHAIN:
         return None
     return _Held(
         identity[0] if identity else None,

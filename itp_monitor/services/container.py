@@ -11,6 +11,7 @@ from itp_monitor.services.conflicts import ConflictService
 from itp_monitor.services.context import Clock, local_now, operating_system_user
 from itp_monitor.services.demo import DemoService
 from itp_monitor.services.device import DeviceService
+from itp_monitor.services.encryption import EncryptionService
 from itp_monitor.services.evaluation import EvaluationService
 from itp_monitor.services.exchange import ExchangeService
 from itp_monitor.services.exports import ExportService
@@ -45,6 +46,7 @@ class Services:
     check: CheckService
     trail: TrailService
     security: SecurityService
+    encryption: EncryptionService
 
     def watch_changes(self) -> ChangeWatch:
         """A watch on what others write to the database (close it when done)."""
@@ -74,4 +76,5 @@ def build_services(db: Database, user: str | None = None, clock: Clock = local_n
         check=CheckService(db, user, clock),
         trail=TrailService(db, user, clock),
         security=SecurityService(db, user, clock),
+        encryption=EncryptionService(db, user, clock),
     )

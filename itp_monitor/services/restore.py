@@ -40,10 +40,14 @@ from itp_monitor.services.backups import (
     settle,
 )
 from itp_monitor.services.context import Clock, to_utc
-from itp_monitor.storage import sqlite
+from itp_monitor.storage import cipher, sqlite
 from itp_monitor.storage.database import Database, resolve_location
+from itp_monitor.storage.failures import KeyRefused
 from itp_monitor.storage.migrate import HEAD_REVISION, script_directory, stored_revisions, upgrade
 from itp_monitor.storage.models import ClinicalRow
+
+# A backup that cannot be read: damaged, not a database, or no key for an encrypted one.
+_UNREADABLE: tuple[type[Exception], ...] = (*cipher.DatabaseError, KeyRefused)
 
 ENTITY = "database"
 TEMP_SUFFIX = ".restoring"
@@ -83,6 +87,10 @@ class Restored:
     upgraded_from: str | None  # the backup's schema, when it was older than this version's
 
 
+class NotOurs(sqlite3.DatabaseError):
+    """A database file that holds no ITP Monitor schema."""
+
+
 def summary(path: Path) -> BackupSummary:
     """What a backup holds, read without changing it (no -wal or -shm left beside it);
     a file that cannot be read says why in `problem`."""
@@ -91,7 +99,7 @@ def summary(path: Path) -> BackupSummary:
     try:
         with reading(path) as connection:
             women, records, device = _contents(connection)
-    except sqlite3.DatabaseError as e:
+    except _UNREADABLE as e:
         return BackupSummary(path, taken_at, stat.st_size, None, None, None, _unreadable(e))
     return BackupSummary(path, taken_at, stat.st_size, women, records, device)
 
@@ -113,7 +121,7 @@ def check(path: Path) -> tuple[BackupSummary, str]:
                     f"({'; '.join(problems[:2])})"
                 )
             revision = _revision(path, connection)
-    except sqlite3.DatabaseError as e:
+    except cipher.DatabaseError as e:
         raise RestoreRefused(
             f"the backup {path} is damaged: it fails SQLite's integrity check ({e})"
         ) from e
@@ -148,6 +156,11 @@ def restore(
         step("Copying the backup")
         _copy(backup, temp)
         sound = _opens(path)
+        if sound and cipher.encrypted(temp) != cipher.encrypted(path):
+            raise RestoreRefused(
+                f"the backup {backup.name} is encrypted and this database is not: encrypt "
+                "this database first (itp-monitor encrypt), then restore"
+            )
         if sound:
             _match_page_size(temp, path)
         step("Bringing it to this version")
@@ -211,7 +224,7 @@ def _contents(connection: sqlite3.Connection) -> tuple[int, int, str | None]:
     in force, and the device's name; older schemas lack some of the columns."""
     tables = _tables(connection)
     if "patients" not in tables:
-        raise sqlite3.DatabaseError("file is not an ITP Monitor database")
+        raise NotOurs("file is not an ITP Monitor database")
     linked = "linked_into" in _columns(connection, "patients")
     women = int(
         connection.execute(
@@ -245,7 +258,9 @@ def _revision(path: Path, connection: sqlite3.Connection) -> str:
     return revisions[0]
 
 
-def _unreadable(error: sqlite3.DatabaseError) -> str:
+def _unreadable(error: Exception) -> str:
+    if isinstance(error, KeyRefused):
+        return error.failure.words
     text = str(error)
     if "not a database" in text:
         return "it is not a database file"
@@ -267,8 +282,7 @@ def _taken_at(path: Path, mtime: float) -> datetime:
 
 def _copy(backup: Path, temp: Path) -> None:
     """The backup copied beside the database with the backup API, as a plain file."""
-    with reading(backup) as source, closing(sqlite3.connect(temp)) as target:
-        source.backup(target)
+    cipher.copy_file(backup, temp)
     settle(temp)
 
 
@@ -279,11 +293,11 @@ def _opens(path: Path) -> bool:
     when it closes, and with it what the damaged database had not yet checkpointed."""
     if not path.is_file():
         return False
-    uri = f"{path.as_uri()}?mode=ro"
+    timeout = sqlite.BUSY_TIMEOUT_MS / 1000
     try:
-        with closing(sqlite3.connect(uri, uri=True, timeout=sqlite.BUSY_TIMEOUT_MS / 1000)) as c:
+        with closing(cipher.connect(path, "mode=ro", timeout=timeout)) as c:
             return c.execute("PRAGMA quick_check").fetchall() == [("ok",)]
-    except sqlite3.DatabaseError:
+    except cipher.DatabaseError:
         return False
 
 
@@ -294,9 +308,9 @@ def _page_size(connection: sqlite3.Connection) -> int:
 def _match_page_size(temp: Path, path: Path) -> None:
     """SQLite's backup API cannot write pages of another size into a WAL database: a
     backup from a database made with another page size is rebuilt with this one's."""
-    with closing(sqlite3.connect(path)) as live:
+    with closing(cipher.connect(path)) as live:
         wanted = _page_size(live)
-    with closing(sqlite3.connect(temp, isolation_level=None)) as copy:
+    with closing(cipher.connect(temp, isolation_level=None)) as copy:
         if _page_size(copy) != wanted:
             copy.execute(f"PRAGMA page_size={wanted}")
             copy.execute("VACUUM")
@@ -336,7 +350,7 @@ def _prepare(
             raise RestoreRefused(f"the backup could not be brought to schema {HEAD_REVISION}")
     finally:
         db.dispose()  # the last connection: its WAL is written into the file
-    with closing(sqlite3.connect(temp)) as copy:
+    with closing(cipher.connect(temp)) as copy:
         if copy.execute("PRAGMA integrity_check").fetchall() != [("ok",)]:
             raise RestoreRefused("the copy of the backup fails SQLite's integrity check")
         if copy.execute("PRAGMA foreign_key_check").fetchall():
@@ -349,7 +363,7 @@ def _write_into(path: Path, temp: Path, set_aside: Path) -> None:
     once the first page is written the restore holds the write lock, and the database as
     it was is set aside (a reader's snapshot) before anything is committed."""
     with (
-        closing(sqlite3.connect(temp)) as source,
+        closing(cipher.connect(temp)) as source,
         closing(_connect(path)) as live,
         closing(_connect(path)) as before,
     ):
@@ -363,12 +377,12 @@ def _write_into(path: Path, temp: Path, set_aside: Path) -> None:
                 aside.append(set_aside)
 
         source.backup(live, pages=PAGES_PER_STEP, progress=progress)
-        with suppress(sqlite3.Error):  # the WAL into the file now; else at the last close
+        with suppress(*cipher.Error):  # the WAL into the file now; else at the last close
             live.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, timeout=sqlite.BUSY_TIMEOUT_MS / 1000)
+    connection = cipher.connect(path, timeout=sqlite.BUSY_TIMEOUT_MS / 1000)
     connection.execute("PRAGMA synchronous=FULL")  # the restore survives a power cut
     return connection
 
@@ -376,7 +390,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 def _copy_aside(source: sqlite3.Connection, set_aside: Path) -> None:
     """The database as it is, copied under a temporary name, flushed, then named."""
     partial = set_aside.with_name(set_aside.name + ".partial")
-    with closing(sqlite3.connect(partial)) as target:
+    with closing(cipher.connect(partial)) as target:  # encrypted as the database is
         source.backup(target)
     settle(partial)
     _fsync(partial)

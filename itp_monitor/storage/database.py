@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from itp_monitor.storage import chain, postgresql, sqlite
+from itp_monitor.storage import chain, cipher, postgresql, sqlite
 from itp_monitor.storage.failures import (
     Failure,
     NoDatabase,
@@ -111,6 +111,20 @@ def check_file(location: Location, where: str, *, create: bool) -> None:
         raise StorageFailure(Failure.READ_ONLY, where)
 
 
+def _sqlite_engine(location: Location, busy_timeout_ms: int) -> Engine:
+    url = make_url(location.url)
+    path = location.path
+    if path is None:  # in memory
+        return create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    module = cipher.driver_module(path)  # SQLCipher's errors are the ones to wrap
+    extra: dict[str, object] = {} if module is None else {"module": module}
+    if location.read_only:
+        return create_engine(
+            url, creator=sqlite.read_only_connector(path, busy_timeout_ms), **extra
+        )
+    return create_engine(url, creator=sqlite.connector(path, busy_timeout_ms), **extra)
+
+
 class Database:
     """An engine with the project's connection rules, and sessions for reading and writing."""
 
@@ -130,12 +144,7 @@ class Database:
         self.is_sqlite = url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             check_file(location, self.where, create=create)
-            if location.read_only and location.path is not None:
-                self.engine: Engine = create_engine(
-                    url, creator=sqlite.read_only_connector(location.path, busy_timeout_ms)
-                )
-            else:
-                self.engine = create_engine(url, connect_args=sqlite.connect_args(busy_timeout_ms))
+            self.engine: Engine = _sqlite_engine(location, busy_timeout_ms)
             sqlite.configure(self.engine, busy_timeout_ms, read_only=location.read_only)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)

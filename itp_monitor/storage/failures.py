@@ -17,6 +17,26 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
+try:
+    import sqlcipher3.dbapi2 as _sqlcipher
+except ImportError:  # no SQLCipher on this platform: plain files only (storage/cipher.py)
+    _sqlcipher = None
+
+# The SQLite drivers' errors: Python's sqlite3, and SQLCipher's for encrypted files.
+_CIPHER: tuple[type[Exception], ...] = () if _sqlcipher is None else (_sqlcipher.Error,)
+DriverError: tuple[type[Exception], ...] = (sqlite3.Error, *_CIPHER)
+DriverDatabaseError: tuple[type[Exception], ...] = (
+    sqlite3.DatabaseError,
+    *(() if _sqlcipher is None else (_sqlcipher.DatabaseError,)),
+)
+DriverOperationalError: tuple[type[Exception], ...] = (
+    sqlite3.OperationalError,
+    *(() if _sqlcipher is None else (_sqlcipher.OperationalError,)),
+)
+
+
+KEY_VARIABLE = "ITP_MONITOR_KEY"
+
 
 class Failure(StrEnum):
     """Why the database could not be used, with what to do about it."""
@@ -30,6 +50,9 @@ class Failure(StrEnum):
     IO = "io"
     FOLDER = "folder"
     MISSING = "missing"
+    NO_KEY = "no_key"
+    WRONG_KEY = "wrong_key"
+    NO_CIPHER = "no_cipher"
 
     @property
     def words(self) -> str:
@@ -50,6 +73,10 @@ _WORDS = {
     Failure.IO: "the disk could not be read or written",
     Failure.FOLDER: "this is a folder, not a database file",
     Failure.MISSING: "there is no database there",
+    Failure.NO_KEY: "the database is encrypted and no key was given",
+    Failure.WRONG_KEY: "the key given does not open this encrypted database",
+    Failure.NO_CIPHER: "the database is encrypted and this installation cannot read "
+    "encrypted databases",
 }
 _ADVICE = {
     Failure.BUSY: "wait for it to finish and try again",
@@ -62,6 +89,10 @@ _ADVICE = {
     Failure.IO: "check the disk (or the network share) and try again",
     Failure.FOLDER: "give the path of a database file inside it (a new name creates one)",
     Failure.MISSING: "check the path, or create the database with the demo or import command",
+    Failure.NO_KEY: f"set {KEY_VARIABLE} to its key or passphrase, or open it on the "
+    "computer whose credential store holds its key",
+    Failure.WRONG_KEY: f"check {KEY_VARIABLE} (or the passphrase): nothing was changed",
+    Failure.NO_CIPHER: "install the app with its sqlcipher3 package (docs/install.md)",
 }
 
 # SQLite's primary result codes (the low byte of the extended code).
@@ -111,6 +142,15 @@ class NoDatabase(StorageFailure):
         super().__init__(Failure.MISSING, where)
 
 
+class KeyRefused(StorageFailure):
+    """An encrypted file that cannot be opened here: no key, the wrong one, or no
+    SQLCipher (storage/cipher.py)."""
+
+    def __init__(self, failure: Failure, path: Path) -> None:
+        super().__init__(failure, str(path))
+        self.path = path
+
+
 class DatabaseBusy(StorageFailure):
     """Another program holds the write lock longer than this session would wait."""
 
@@ -123,7 +163,7 @@ def classify(error: BaseException) -> Failure | None:
     if isinstance(error, StorageFailure):
         return error.failure
     inner = error.orig if isinstance(error, DBAPIError) else error
-    if isinstance(inner, sqlite3.Error):
+    if isinstance(inner, DriverError):
         code = getattr(inner, "sqlite_errorcode", None)
         if isinstance(code, int) and (code & 0xFF) in _BY_SQLITE_CODE:
             return _BY_SQLITE_CODE[code & 0xFF]
@@ -179,6 +219,9 @@ def as_failure(
     return StorageFailure(failure, where)
 
 
+_TRANSLATED: tuple[type[Exception], ...] = (*DriverError, DBAPIError, OSError)
+
+
 @contextmanager
 def translated(where: str, folder: Path | None = None) -> Iterator[None]:
     """Turns the driver's errors about the file into StorageFailure; others pass through.
@@ -189,7 +232,7 @@ def translated(where: str, folder: Path | None = None) -> Iterator[None]:
         yield
     except StorageFailure:
         raise
-    except (DBAPIError, sqlite3.Error, OSError) as error:
+    except _TRANSLATED as error:
         failure = as_failure(error, where, folder)
         if failure is None:
             raise

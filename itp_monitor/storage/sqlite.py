@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 
+from itp_monitor.storage import cipher
+
 BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "itp_write"
 
@@ -60,8 +62,16 @@ def configure(
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def connect_args(busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> dict[str, Any]:
-    return {"timeout": busy_timeout_ms / 1000}
+def connector(path: Path, busy_timeout_ms: int) -> Callable[[], sqlite3.Connection]:
+    """Connections to the file, plain or encrypted as it is (storage/cipher.py). Shared
+    between threads as SQLAlchemy's own file connections are (one at a time: the pool
+    hands each to one thread)."""
+    timeout = busy_timeout_ms / 1000
+
+    def connect() -> sqlite3.Connection:
+        return cipher.connect(path, timeout=timeout, check_same_thread=False)
+
+    return connect
 
 
 def wal_path(path: Path) -> Path:
@@ -77,32 +87,28 @@ def read_only_connector(path: Path, busy_timeout_ms: int) -> Callable[[], sqlite
     `immutable` would silently skip the latest saves), the file is opened `immutable`:
     with no WAL beside it, no program is writing it (a writer keeps its WAL open).
     """
-    uri = path.as_uri()  # percent-encodes '?', '#' and spaces in the path
     timeout = busy_timeout_ms / 1000
 
     def connect() -> sqlite3.Connection:
-        connection = sqlite3.connect(
-            f"{uri}?mode=ro", uri=True, timeout=timeout, check_same_thread=False
-        )
         try:
+            connection = cipher.connect(path, "mode=ro", timeout=timeout, check_same_thread=False)
             connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return connection
-        except sqlite3.OperationalError:
-            connection.close()
+        except cipher.OperationalError:
             wal = wal_path(path)
             if wal.exists() and wal.stat().st_size > 0:
                 raise
-        return sqlite3.connect(
-            f"{uri}?immutable=1", uri=True, timeout=timeout, check_same_thread=False
-        )
+        return cipher.connect(path, "immutable=1", timeout=timeout, check_same_thread=False)
 
     return connect
 
 
 def driver_connection(connection: Connection) -> sqlite3.Connection:
+    """The driver's own connection: Python's sqlite3, or SQLCipher's, which has the same
+    interface (storage/cipher.py)."""
     raw = connection.connection.driver_connection
-    assert isinstance(raw, sqlite3.Connection)
-    return raw
+    assert raw is not None
+    return raw  # type: ignore[no-any-return]
 
 
 @contextmanager
@@ -140,7 +146,7 @@ def backup(engine: Engine, target: Path) -> None:
     """
     with engine.connect() as connection:
         source = driver_connection(connection)
-        destination = sqlite3.connect(target)
+        destination = cipher.connect(target)  # encrypted as the database is
         try:
             source.backup(destination)
         finally:
@@ -165,7 +171,7 @@ def backup_counted(engine: Engine, target: Path) -> dict[str, int]:
             counts = {
                 t: source.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables
             }
-            destination = sqlite3.connect(target)
+            destination = cipher.connect(target)  # encrypted as the database is
             try:
                 source.backup(destination)
             finally:

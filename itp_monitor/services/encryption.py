@@ -1,0 +1,225 @@
+"""Encrypting a database and its copies (issue 12; interfaces.md, "Encryption and
+sign-in"): `itp-monitor encrypt` and Settings → Security.
+
+The database is exported into a new encrypted file beside it with SQLCipher's
+`sqlcipher_export`, while a connection holds it in SQLite's exclusive locking mode (no
+other program reads or writes it meanwhile). The copy gets the audit entry that says
+so, is checked (integrity, and every table's rows against the original), flushed, and
+only then takes the database's name. The plain file is overwritten with zeros and
+emptied before it is let go: a program that still had it open finds an empty file and
+fails, instead of saving into a file nobody will read again. Its backups, the copy kept
+before an upgrade and the databases a restore set aside are encrypted the same way; a
+copy that cannot be (a second backup folder unplugged) is named, and encrypted the next
+time `encrypt` runs.
+
+What this protects against, and what not: docs/install.md, "Encrypting a clinic laptop".
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from itp_monitor.domain.vocab import AuditAction
+from itp_monitor.services import audit
+from itp_monitor.services.backups import BackupService, fsync_folder, settle
+from itp_monitor.services.context import to_utc
+from itp_monitor.services.restore import SET_ASIDE
+from itp_monitor.services.unit import ServiceBase
+from itp_monitor.storage import cipher, sqlite
+from itp_monitor.storage.database import Database, resolve_location
+
+TEMP_SUFFIX = ".encrypting"
+ENTITY = "database"
+REASON = "the database encrypted at rest"
+WIPE_CHUNK = 1 << 20
+BEFORE_UPGRADE = ".before-upgrade-from-"
+# A copy that could not be encrypted: a disk gone, or a copy SQLite cannot read.
+_COPY_FAILED: tuple[type[Exception], ...] = (OSError, *cipher.Error)
+
+
+class EncryptRefused(Exception):
+    """Encryption refused before anything was changed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Encrypted:
+    database: Path
+    copies: list[Path] = field(default_factory=list)  # backups and other copies encrypted
+    left: list[tuple[Path, str]] = field(default_factory=list)  # not encrypted, and why
+
+
+class EncryptionService(ServiceBase):
+    def copies(self) -> list[Path]:
+        """The plain copies of this database's records that `encrypt` encrypts too: its own
+        backups in both folders, the copies kept before upgrades, and databases a restore
+        set aside."""
+        path = self._path()
+        found = [b.path for b in BackupService(self.db, self.user, self.clock).own_backups()]
+        for beside in sorted(path.parent.glob(f"{path.stem}*{path.suffix}")):
+            name = beside.name
+            if (BEFORE_UPGRADE in name or SET_ASIDE in name) and beside.is_file():
+                found.append(beside)
+        return [p for p in found if not cipher.encrypted(p)]
+
+    def _path(self) -> Path:
+        location = self.db.location
+        if location.path is None or not location.url.startswith("sqlite"):
+            raise EncryptRefused(
+                "only an SQLite file is encrypted here: a PostgreSQL server encrypts its "
+                "disk itself (ask the server's administrators)"
+            )
+        return location.path
+
+    def encrypt(self, key: cipher.Key, how: str) -> Encrypted:
+        """Encrypts the database and its copies with `key` (module docstring). `how` says
+        where the key is kept, for the audit entry. The database is let go of first: this
+        object's connections are closed, and the caller opens it again to go on.
+        EncryptRefused, with nothing changed, when it cannot be done."""
+        path = self._path()
+        if not cipher.available():
+            raise EncryptRefused(
+                "this installation cannot encrypt: its sqlcipher3 package is missing "
+                "(docs/install.md)"
+            )
+        if cipher.encrypted(path):
+            raise EncryptRefused(f"{path} is encrypted already")
+        copies = self.copies()
+        self.db.dispose()
+        _alone(path)
+        cipher.use(key)
+        database = _encrypt_database(path, key, self.user, to_utc(self.clock()), how)
+        done, left = [], []
+        for copy in copies:
+            try:
+                _encrypt_copy(copy)
+                done.append(copy)
+            except _COPY_FAILED as error:
+                left.append((copy, str(error)))
+        return Encrypted(database, done, left)
+
+
+def _alone(path: Path) -> None:
+    """Refuses while another program has the database open: SQLite removes a database's
+    -wal and -shm when its last connection closes, so if they are still there once this
+    one has opened and closed it, another connection is open (the app, say)."""
+    with closing(sqlite3.connect(path)) as c:  # one that may write: it may remove them
+        c.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    if sqlite.wal_path(path).exists() or path.with_name(path.name + "-shm").exists():
+        raise EncryptRefused(
+            f"{path} is open in another program (ITP Monitor, on this computer or another "
+            "one that shares the file): close it there, then encrypt"
+        )
+
+
+def _counts(connection: sqlite3.Connection) -> dict[str, int]:
+    tables = [
+        name
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def _encrypt_database(path: Path, key: cipher.Key, user: str, at_utc: datetime, how: str) -> Path:
+    temp = path.with_name(path.name + TEMP_SUFFIX)
+    temp.unlink(missing_ok=True)
+    timeout = sqlite.BUSY_TIMEOUT_MS / 1000
+    lock = cipher.exporting_connection(path, isolation_level=None, timeout=timeout)
+    try:
+        # From here no other connection reads or writes the file until this one closes.
+        lock.execute("PRAGMA locking_mode=EXCLUSIVE")
+        lock.execute("PRAGMA journal_mode=DELETE")
+        lock.execute("BEGIN EXCLUSIVE")
+        lock.execute("COMMIT")
+        before = _counts(lock)
+        name = str(temp.absolute()).replace("'", "''")
+        lock.execute(f"ATTACH DATABASE '{name}' AS encrypted KEY {key.pragma_for_new()}")
+        lock.execute("SELECT sqlcipher_export('encrypted')")
+        lock.execute("DETACH DATABASE encrypted")
+        _record(temp, user, at_utc, how)
+        _verify(temp, before, added={"audit_entries": 1, "audit_chain": 1})
+        _put_in_place(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm", "-journal"):
+            temp.with_name(temp.name + suffix).unlink(missing_ok=True)
+        raise
+    finally:
+        lock.close()
+    return path
+
+
+def _record(temp: Path, user: str, at_utc: datetime, how: str) -> None:
+    """The encryption in the encrypted copy's own audit trail (and its chain)."""
+    db = Database(resolve_location(str(temp)))
+    try:
+        with db.writing() as session:
+            audit.write(
+                session,
+                at_utc=at_utc,
+                user=user,
+                action=AuditAction.SETTING,
+                entity=ENTITY,
+                record_id=None,
+                patient_id=None,
+                before={"encrypted": False},
+                after={"encrypted": True, "key": how},
+                reason=REASON,
+            )
+    finally:
+        db.dispose()  # its last connection: the WAL written into the file, and removed
+
+
+def _verify(path: Path, expected: dict[str, int], added: dict[str, int] | None = None) -> None:
+    with closing(cipher.connect(path)) as copy:
+        result = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+        if result != ["ok"]:
+            raise OSError(f"the encrypted copy fails SQLite's integrity check: {result[:2]}")
+        held = _counts(copy)
+    for table, rows in expected.items():
+        want = rows + (added or {}).get(table, 0)
+        if held.get(table) != want:
+            raise OSError(f"the encrypted copy holds {held.get(table)} rows of {table}, not {want}")
+
+
+def _encrypt_copy(copy: Path) -> None:
+    temp = copy.with_name(copy.name + TEMP_SUFFIX)
+    temp.unlink(missing_ok=True)
+    try:
+        with closing(cipher.connect(copy, "mode=ro")) as plain:
+            before = _counts(plain)
+        cipher.copy_file(copy, temp)
+        settle(temp)
+        _verify(temp, before)
+        _put_in_place(temp, copy)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _put_in_place(temp: Path, target: Path) -> None:
+    """`temp`, flushed, takes `target`'s name; the plain file it replaces is overwritten
+    with zeros and emptied through a handle opened before (no other name reaches it)."""
+    with temp.open("rb+") as file:
+        os.fsync(file.fileno())
+    old = os.open(target, os.O_RDWR)
+    try:
+        temp.replace(target)
+        fsync_folder(target.parent)
+        size = os.fstat(old).st_size
+        zeros = bytes(WIPE_CHUNK)
+        os.lseek(old, 0, os.SEEK_SET)
+        for start in range(0, size, WIPE_CHUNK):
+            os.write(old, zeros[: min(WIPE_CHUNK, size - start)])
+        os.fsync(old)
+        os.ftruncate(old, 0)
+        os.fsync(old)
+    finally:
+        with suppress(OSError):
+            os.close(old)
