@@ -11,8 +11,8 @@ from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from itp_monitor import last_resort
-from itp_monitor.bootstrap import open_problem, open_services
-from itp_monitor.gui.dialogs import open_failed
+from itp_monitor.bootstrap import KEY_FAILURES, open_problem, open_services, use_passphrase
+from itp_monitor.gui.dialogs import open_failed, passphrase
 from itp_monitor.gui.main_window import TITLE, MainWindow
 from itp_monitor.services.container import Services
 from itp_monitor.services.errors import Failure
@@ -93,6 +93,7 @@ def open_for_app(
     opened (another database, read-only, try again, or quit), and why it was opened
     read-only when it was (a read-only file or disk, or a full disk); None when they quit."""
     option, because = db_option, None
+    tried = False  # a passphrase typed for this database did not open it
     while True:
         try:
             services = open_services(
@@ -103,14 +104,26 @@ def open_for_app(
             problem = open_problem(option, error)
             if problem is None:
                 raise
-        choice = open_failed.ask(
-            problem.what,
-            problem.where,
-            problem.advice,
-            may_read=problem.may_read and because is None,
-            may_retry=problem.failure in RETRY_HELPS,
-            parent=parent,
-        )
+        if problem.failure in KEY_FAILURES:
+            typed = passphrase.ask(
+                problem.where, wrong=tried and problem.failure is Failure.WRONG_KEY, parent=parent
+            )
+            if typed is None:
+                return None
+            if isinstance(typed, str):
+                use_passphrase(typed)
+                tried = True
+                continue
+            choice = open_failed.Choice.CHOOSE
+        else:
+            choice = open_failed.ask(
+                problem.what,
+                problem.where,
+                problem.advice,
+                may_read=problem.may_read and because is None,
+                may_retry=problem.failure in RETRY_HELPS,
+                parent=parent,
+            )
         if choice is open_failed.Choice.QUIT:
             return None
         if choice is open_failed.Choice.RETRY:
@@ -121,7 +134,7 @@ def open_for_app(
         near = problem.path.parent if problem.path is not None else None
         chosen = open_failed.choose_database(parent, near)
         if chosen:
-            option, because = chosen, None
+            option, because, tried = chosen, None, False
 
 
 def run_app(db_option: str | None) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from itp_monitor.services.container import Services, build_services
 from itp_monitor.services.errors import Failure, StorageFailure
-from itp_monitor.storage import keys, owner_only
+from itp_monitor.storage import cipher, keys, owner_only
 from itp_monitor.storage.database import Database, default_path, resolve_location
 from itp_monitor.storage.failures import NoDatabase, as_failure
 from itp_monitor.storage.migrate import SchemaError, migrate
@@ -59,6 +59,16 @@ def open_services(
         changed = owner_only.tighten(location.path, default_path().parent)
         services.security.record_tightened(changed)
     return services
+
+
+def use_passphrase(text: str) -> None:
+    """What a person typed to open an encrypted database (its passphrase, or its recovery
+    key), put in use for the next try to open it."""
+    cipher.use(cipher.Key.from_text(text))
+
+
+# Why an encrypted database did not open: a passphrase typed may open it.
+KEY_FAILURES = (Failure.NO_KEY, Failure.WRONG_KEY)
 
 
 @dataclass(frozen=True)

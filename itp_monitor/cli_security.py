@@ -8,22 +8,25 @@ import sys
 
 from itp_monitor.domain.wording import counted
 from itp_monitor.services.container import Services
-from itp_monitor.services.encryption import EncryptRefused
-from itp_monitor.storage import cipher, keys
+from itp_monitor.services.encryption import (
+    KEY_VARIABLE,
+    EncryptRefused,
+    KeyChoice,
+    can_encrypt,
+    key_from_environment,
+    key_from_passphrase,
+    key_in_store,
+)
 
 EXIT_OK, EXIT_REFUSED = 0, 1
-MIN_PASSPHRASE = 12  # characters: a sentence of a few words, not a word
 UNCHANGED = "nothing was changed"
-IN_STORE = "kept in the credential store of this computer's account"
-BY_PASSPHRASE = "a passphrase, asked when the app starts"
-FROM_ENVIRONMENT = f"the one {cipher.ENV_VAR} gives, kept by whoever runs the scripts"
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     encrypt = commands.add_parser(
         "encrypt",
         help="encrypt the database and its backups (SQLCipher); the key is kept in this "
-        f"computer's credential store, or is a passphrase, or is ${cipher.ENV_VAR}",
+        f"computer's credential store, or is a passphrase, or is ${KEY_VARIABLE}",
     )
     encrypt.add_argument(
         "--passphrase",
@@ -33,62 +36,49 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
 
 
-class Refused(Exception):
-    """The command stops here with this one line; nothing was changed."""
-
-
 def _passphrase() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("Passphrase for the database: ")
         if getpass.getpass("The same passphrase again: ") != first:
-            raise Refused("the two passphrases differ")
-    else:
-        first = sys.stdin.readline().rstrip("\r\n")
-    if len(first) < MIN_PASSPHRASE:
-        raise Refused(f"a passphrase needs at least {MIN_PASSPHRASE} characters")
-    return first
+            raise EncryptRefused("the two passphrases differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
 
 
-def _key(args: argparse.Namespace) -> tuple[cipher.Key, str, bool]:
-    """The key, where it is kept (for the audit entry), and whether to show it."""
-    given = cipher.from_environment()
+def _key(args: argparse.Namespace) -> KeyChoice:
+    given = key_from_environment()
     if given is not None:
-        return given, FROM_ENVIRONMENT, False
+        return given
     if args.passphrase:
-        return cipher.Key.from_text(_passphrase()), BY_PASSPHRASE, False
-    key = cipher.Key.random()
+        return key_from_passphrase(_passphrase())
     try:
-        keys.keep(key)
-    except keys.NoCredentialStore as e:
-        raise Refused(
-            f"{e}: give a passphrase instead (itp-monitor encrypt --passphrase), or set "
-            f"{cipher.ENV_VAR} for scripts"
-        ) from e
-    return key, IN_STORE, True
+        return key_in_store()
+    except EncryptRefused as e:
+        raise EncryptRefused(f"{e} (itp-monitor encrypt --passphrase)") from e
 
 
 def encrypt(services: Services, args: argparse.Namespace) -> int:
     command = "itp-monitor encrypt"
     try:
-        if not cipher.available():
+        if not can_encrypt():
             raise EncryptRefused(
                 "this installation cannot encrypt: its sqlcipher3 package is missing "
                 "(docs/install.md)"
             )
-        key, how, show = _key(args)
-        done = services.encryption.encrypt(key, how)
-    except (Refused, EncryptRefused) as e:
+        choice = _key(args)
+        done = services.encryption.encrypt(choice)
+    except EncryptRefused as e:
         print(f"{command}: {e}; {UNCHANGED}", file=sys.stderr)
         return EXIT_REFUSED
     copies = len(done.copies)
     also = f" and {counted(copies, 'copy', 'copies')} of it (backups, earlier copies)"
     print(f"Encrypted {done.database}{also if copies else ''}.")
-    print(f"Its key: {how}.")
-    if show:
-        print(f"Recovery key: {key.as_text()}")
+    print(f"Its key: {choice.how}.")
+    if choice.recovery is not None:
+        print(f"Recovery key: {choice.recovery}")
         print(
             "Write the recovery key down and keep it apart from this computer (the "
-            f"hospital's password safe): with {cipher.ENV_VAR} set to it, the database and "
+            f"hospital's password safe): with {KEY_VARIABLE} set to it, the database and "
             "its backups open on another computer."
         )
     for path, why in done.left:

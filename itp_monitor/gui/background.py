@@ -50,6 +50,10 @@ class Job(Generic[T]):
         """Whether the work is done (its result may not have been handed on yet)."""
         return self._done.is_set()
 
+    def wait(self) -> None:
+        """Blocks until the work is done (its result is handed on later, as ever)."""
+        self._thread.join()
+
     def _run(self) -> None:
         try:
             self._result.append(self._work())

@@ -78,6 +78,11 @@ class BackupSchedule(QObject):
         """Whether anything was written since the last backup began (or the app opened)."""
         return self.mark is not None and self.mark.changed()
 
+    def wait(self) -> None:
+        """Until the backup under way, if any, is taken (it reads the file)."""
+        if self._job is not None:
+            self._job.wait()
+
     def when_due(self) -> None:
         """The timer's slot: a backup only when something was written since the last."""
         if not self.running and self.changed():

@@ -49,6 +49,11 @@ class Checking:
             self.window, "check at start", lambda: quick_check(services), self._done_at_start
         ).start()
 
+    def wait(self) -> None:
+        """Until the check at start is done, if it is under way (it reads the file)."""
+        if self._running is not None:
+            self._running.wait()
+
     def _done_at_start(self, report: Report | None) -> None:
         self.at_start_report = report
         if report is None:

@@ -29,6 +29,7 @@ from itp_monitor.gui.checking import Checking
 from itp_monitor.gui.dialogs.backups import show_backups
 from itp_monitor.gui.dialogs.conflicts import show_conflicts
 from itp_monitor.gui.dialogs.restore import restore_from_backup
+from itp_monitor.gui.dialogs.security import show_security
 from itp_monitor.gui.dialogs.sync import synchronise
 from itp_monitor.gui.forms.saving import OPENED_READ_ONLY
 from itp_monitor.gui.hub import Hub
@@ -200,6 +201,7 @@ class MainWindow(QMainWindow):
         self._action(settings, "The unit's &protocol…", self.edit_protocol, "Ctrl+,", writes=True)
         self._action(settings, "&Laboratory codes…", self.edit_lab_codes, writes=True)
         self._action(settings, "&Backups…", partial(show_backups, self), writes=True)
+        self._action(settings, "&Security…", partial(show_security, self), writes=True)
         help_menu = bar.addMenu("&Help")
         self._action(
             help_menu, "&User guide", self.show_guide, QKeySequence.StandardKey.HelpContents
@@ -486,9 +488,12 @@ class MainWindow(QMainWindow):
     # --- backups ------------------------------------------------------------------------
 
     def pause_for_restore(self) -> None:
-        """Lets go of the database while a restore may replace it: no polling, no backup
-        due, and the connections that remember it closed."""
+        """Lets go of the database while a restore may replace it (or encryption): no
+        polling, no backup due, the work on other threads done, and the connections that
+        remember it closed."""
         self.poll_timer.stop()
+        self.checking.wait()
+        self.backup_schedule.wait()
         self.backup_schedule.pause()
         self.watch.close()
         self.services.db.engine.dispose()  # no pooled connection holds the file meanwhile

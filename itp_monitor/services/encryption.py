@@ -30,7 +30,7 @@ from itp_monitor.services.backups import BackupService, fsync_folder, settle
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.restore import SET_ASIDE
 from itp_monitor.services.unit import ServiceBase
-from itp_monitor.storage import cipher, sqlite
+from itp_monitor.storage import cipher, keys, sqlite
 from itp_monitor.storage.database import Database, resolve_location
 
 TEMP_SUFFIX = ".encrypting"
@@ -53,7 +53,57 @@ class Encrypted:
     left: list[tuple[Path, str]] = field(default_factory=list)  # not encrypted, and why
 
 
+KEY_VARIABLE = cipher.ENV_VAR
+MIN_PASSPHRASE = 12  # characters: a sentence of a few words, not a word
+IN_STORE = "kept in the credential store of this computer's account"
+BY_PASSPHRASE = "a passphrase, asked when the app starts"
+FROM_ENVIRONMENT = f"the one {cipher.ENV_VAR} gives, kept by whoever runs the scripts"
+
+
+@dataclass(frozen=True)
+class KeyChoice:
+    """The key to encrypt with, where it is kept (said in the audit entry), and the
+    recovery key to show once (None when the person holds it already: a passphrase)."""
+
+    key: cipher.Key
+    how: str
+    recovery: str | None = None
+
+
+def key_in_store() -> KeyChoice:
+    """A new random key, kept in the credential store; EncryptRefused where there is none."""
+    key = cipher.Key.random()
+    try:
+        keys.keep(key)
+    except keys.NoCredentialStore as e:
+        raise EncryptRefused(
+            f"{e}: give a passphrase instead, or set {cipher.ENV_VAR} for scripts"
+        ) from e
+    return KeyChoice(key, IN_STORE, key.as_text())
+
+
+def key_from_passphrase(text: str) -> KeyChoice:
+    if len(text) < MIN_PASSPHRASE:
+        raise EncryptRefused(f"a passphrase needs at least {MIN_PASSPHRASE} characters")
+    return KeyChoice(cipher.Key.from_text(text), BY_PASSPHRASE)
+
+
+def key_from_environment() -> KeyChoice | None:
+    key = cipher.from_environment()
+    return KeyChoice(key, FROM_ENVIRONMENT) if key is not None else None
+
+
+def can_encrypt() -> bool:
+    """Whether this installation has SQLCipher (docs/install.md)."""
+    return cipher.available()
+
+
 class EncryptionService(ServiceBase):
+    def encrypted(self) -> bool:
+        """Whether the database in use is an encrypted file."""
+        path = self.db.location.path
+        return path is not None and self.db.is_sqlite and cipher.encrypted(path)
+
     def copies(self) -> list[Path]:
         """The plain copies of this database's records that `encrypt` encrypts too: its own
         backups in both folders, the copies kept before upgrades, and databases a restore
@@ -75,11 +125,11 @@ class EncryptionService(ServiceBase):
             )
         return location.path
 
-    def encrypt(self, key: cipher.Key, how: str) -> Encrypted:
-        """Encrypts the database and its copies with `key` (module docstring). `how` says
-        where the key is kept, for the audit entry. The database is let go of first: this
-        object's connections are closed, and the caller opens it again to go on.
-        EncryptRefused, with nothing changed, when it cannot be done."""
+    def encrypt(self, choice: KeyChoice) -> Encrypted:
+        """Encrypts the database and its copies with the key chosen (module docstring).
+        Its connections are closed first; the database object opens new ones to the
+        encrypted file once it is done (Database.reopen). EncryptRefused, with nothing
+        changed, when it cannot be done."""
         path = self._path()
         if not cipher.available():
             raise EncryptRefused(
@@ -89,10 +139,15 @@ class EncryptionService(ServiceBase):
         if cipher.encrypted(path):
             raise EncryptRefused(f"{path} is encrypted already")
         copies = self.copies()
-        self.db.dispose()
+        self.db.engine.dispose()
         _alone(path)
+        key = choice.key
         cipher.use(key)
-        database = _encrypt_database(path, key, self.user, to_utc(self.clock()), how)
+        try:
+            database = _encrypt_database(path, key, self.user, to_utc(self.clock()), choice.how)
+        except BaseException:
+            cipher.use(None)  # the database is as it was: plain
+            raise
         done, left = [], []
         for copy in copies:
             try:
@@ -100,6 +155,7 @@ class EncryptionService(ServiceBase):
                 done.append(copy)
             except _COPY_FAILED as error:
                 left.append((copy, str(error)))
+        self.db.reopen()
         return Encrypted(database, done, left)
 
 

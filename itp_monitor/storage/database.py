@@ -138,6 +138,7 @@ class Database:
         """Raises StorageFailure (NoDatabase when `create` is off and there is no file)
         for a file that cannot be used as asked; nothing is created then."""
         self.location = location
+        self.busy_timeout_ms = busy_timeout_ms
         self.where = location.name()
         self.folder = location.path.parent if location.path is not None else None
         url = make_url(location.url)
@@ -160,6 +161,18 @@ class Database:
         event.listen(self._writer, "before_commit", _link_audit_entries)
         event.listen(self._writer, "after_commit", self._keep_audit_entries)
         event.listen(self._writer, "after_rollback", _forget_audit_entries)
+
+    def reopen(self) -> None:
+        """New connections to the SQLite file, after it was replaced under its own name by
+        an encrypted one (services/encryption.py): with the driver and key it needs now.
+        Whatever holds this object goes on with it; the connections it opened before
+        are closed."""
+        assert self.is_sqlite
+        self.engine.dispose()
+        self.engine = _sqlite_engine(self.location, self.busy_timeout_ms)
+        sqlite.configure(self.engine, self.busy_timeout_ms, read_only=self.location.read_only)
+        self._reader.configure(bind=self.engine)
+        self._writer.configure(bind=self.engine.execution_options(**{sqlite.WRITE_OPTION: True}))
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -11,7 +11,7 @@ from helpers import NOW, USER
 
 from itp_monitor.bootstrap import open_services
 from itp_monitor.services.container import Services, build_services
-from itp_monitor.services.encryption import EncryptRefused
+from itp_monitor.services.encryption import EncryptRefused, KeyChoice
 from itp_monitor.storage import cipher
 from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.failures import Failure, KeyRefused
@@ -58,7 +58,7 @@ def test_nothing_of_a_woman_is_readable_in_the_database_its_wal_or_its_backups(
     backup = ward.backups.take().path
     assert any(readable(p, secret) for p in files_of(db_path))  # plain before (the WAL)
     assert readable(backup, secret)
-    done = ward.encryption.encrypt(cipher.Key.random(), "test")
+    done = ward.encryption.encrypt(KeyChoice(cipher.Key.random(), "test"))
     assert done.copies == [backup] and not done.left
     for path in [*files_of(db_path), backup]:
         assert readable(path, secret) == [], path
@@ -70,7 +70,7 @@ def test_with_its_key_the_encrypted_ward_opens_whole_and_says_who_encrypted_it(
 ) -> None:
     women = len(ward.patients.summaries(include_archived=True))
     key = cipher.Key.random()
-    ward.encryption.encrypt(key, "kept in the test's store")
+    ward.encryption.encrypt(KeyChoice(key, "kept in the test store"))
     again = reopened(db_path, key)
     try:
         assert len(again.patients.summaries(include_archived=True)) == women
@@ -90,7 +90,7 @@ def test_a_passphrase_opens_the_database_and_its_backups_in_a_later_process(
     ward: Services, db_path: Path
 ) -> None:
     old_backup = ward.backups.take().path
-    ward.encryption.encrypt(cipher.Key.from_text(PASSPHRASE), "a passphrase")
+    ward.encryption.encrypt(KeyChoice(cipher.Key.from_text(PASSPHRASE), "a passphrase"))
     # a later start: the passphrase typed again, nothing else known
     again = reopened(db_path, cipher.Key.from_text(PASSPHRASE))
     try:
@@ -112,7 +112,7 @@ def test_a_passphrase_opens_the_database_and_its_backups_in_a_later_process(
 def test_without_its_key_or_with_a_wrong_one_it_is_refused_and_unchanged(
     ward: Services, db_path: Path, key: cipher.Key | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ward.encryption.encrypt(cipher.Key.random(), "test")
+    ward.encryption.encrypt(KeyChoice(cipher.Key.random(), "test"))
     cipher.use(None)
     monkeypatch.delenv(cipher.ENV_VAR, raising=False)
     if key is not None:
@@ -135,7 +135,7 @@ def test_it_is_refused_while_another_program_has_the_database_open(
             connection.exec_driver_sql("SELECT count(*) FROM patients")
             unchanged = digest(db_path)
             with pytest.raises(EncryptRefused, match="open in another program"):
-                ward.encryption.encrypt(cipher.Key.random(), "test")
+                ward.encryption.encrypt(KeyChoice(cipher.Key.random(), "test"))
             assert not cipher.encrypted(db_path) and digest(db_path) == unchanged
     finally:
         other.dispose()
@@ -150,7 +150,7 @@ def test_a_program_that_still_held_the_plain_file_cannot_save_into_it_unseen(
 
     ward.db.dispose()
     held = sqlite3.connect(db_path)  # the file opened, nothing read yet
-    ward.encryption.encrypt(cipher.Key.random(), "test")
+    ward.encryption.encrypt(KeyChoice(cipher.Key.random(), "test"))
     with pytest.raises(sqlite3.DatabaseError):
         held.execute("INSERT INTO patients (mrn) VALUES ('LATE-1')")
     held.close()
