@@ -9,6 +9,7 @@ with pypdfium2, so the picture is what the paper shows.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 import tempfile
@@ -91,6 +92,7 @@ def main(out: Path) -> int:
     sync_pictures(out)
     backup_pictures(out)
     check_pictures(out)
+    security_pictures(out)
     return 0
 
 
@@ -348,3 +350,52 @@ def check_pictures(out: Path) -> None:
 
 if __name__ == "__main__":
     sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/images")))
+
+
+# --- Security: encrypting a clinic laptop, and its passphrase at the next start
+
+
+def security_pictures(out: Path) -> None:
+    """A clinic laptop's ward before it is encrypted (Settings → Security…), the recovery
+    key shown once after, and the passphrase asked at a later start."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    from itp_monitor.gui.dialogs.passphrase import PassphraseDialog
+    from itp_monitor.gui.dialogs.security import SecurityDialog, encrypted_box
+    from itp_monitor.services.encryption import key_in_store
+
+    with tempfile.TemporaryDirectory(prefix="clinic-laptop-") as folder:
+        here = Path(folder)
+        os.environ["XDG_DATA_HOME"] = str(here / "store")  # a credential store of its own
+        keyring.set_keyring(PlaintextKeyring())
+        path = here / "itp-monitor.sqlite"
+        services = open_services(str(path))
+        services.demo.load()
+        services.backups.take()
+        window = MainWindow(
+            services,
+            QSettings(str(here / "s.ini"), QSettings.Format.IniFormat),
+            backup_every_ms=None,
+        )
+        window.resize(*SIZE)
+        window.show()
+        dialog = SecurityDialog(window)
+        dialog.show()
+        _show(dialog, out / "security-settings.png")
+        dialog.close()
+        window.pause_for_restore()
+        choice = key_in_store()
+        done = services.encryption.encrypt(choice)
+        window.resume_after_restore(None)
+        box = encrypted_box(window, f"Encrypted {done.database} and 1 copy of it.", choice.recovery)
+        box.show()
+        _show(box, out / "encrypted-recovery-key.png")
+        box.close()
+        window.close()
+        services.db.dispose()
+        asked = PassphraseDialog(str(path), wrong=True)
+        asked.field.setText("typed wrongly")
+        asked.show()
+        _show(asked, out / "passphrase-at-start.png")
+        asked.close()

@@ -79,7 +79,7 @@ def key_in_store() -> KeyChoice:
         raise EncryptRefused(
             f"{e}: give a passphrase instead, or set {cipher.ENV_VAR} for scripts"
         ) from e
-    return KeyChoice(key, IN_STORE, key.as_text())
+    return KeyChoice(key, IN_STORE, key.for_people())
 
 
 def key_from_passphrase(text: str) -> KeyChoice:

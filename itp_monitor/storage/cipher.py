@@ -72,12 +72,14 @@ class Key:
 
     @classmethod
     def from_text(cls, text: str) -> Key:
-        """64 hexadecimal digits are a raw key (the recovery key `encrypt` shows); anything
-        else is a passphrase."""
+        """64 hexadecimal digits are a raw key (the recovery key `encrypt` shows, in groups
+        of four: spaces and dashes between them do not count); anything else is a
+        passphrase."""
         text = text.strip()
-        if len(text) == KEY_HEX:
+        compact = "".join(text.split()).replace("-", "")
+        if len(compact) == KEY_HEX:
             try:
-                return cls(raw=bytes.fromhex(text))
+                return cls(raw=bytes.fromhex(compact))
             except ValueError:
                 pass
         return cls(passphrase=text)
@@ -90,6 +92,11 @@ class Key:
         """The raw key as 64 hexadecimal digits, to keep in a credential store."""
         assert self.raw is not None
         return self.raw.hex()
+
+    def for_people(self) -> str:
+        """The raw key in 16 groups of four digits, to write down and type back."""
+        text = self.as_text()
+        return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
     def _for_salt(self, salt: bytes) -> bytes:
         if self.raw is not None:

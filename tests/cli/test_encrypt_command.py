@@ -50,7 +50,7 @@ def test_encrypted_with_a_key_in_the_credential_store_every_command_goes_on(
     code, out, err = itp(ward, "encrypt")
     assert code == 0, err
     assert f"Encrypted {ward} and 1 copy of it" in out
-    assert len(recovery_key(out)) == 64
+    assert len(recovery_key(out).split()) == 16
     assert cipher.encrypted(ward)
     for backup in (ward.parent / "backups").iterdir():
         assert cipher.encrypted(backup)
@@ -64,7 +64,7 @@ def test_the_recovery_key_opens_it_where_the_store_does_not_hold_it(
     ward: Path, credential_store: Path
 ) -> None:
     key = recovery_key(itp(ward, "encrypt")[1])
-    code, out, err = itp(ward, "flags", "--json", **NO_STORE, ITP_MONITOR_KEY=key)
+    code, out, err = itp(ward, "flags", "--json", **NO_STORE, ITP_MONITOR_KEY=key)  # as shown
     assert code == 0 and '"DEMO-03"' in out, err
 
 

@@ -29,7 +29,7 @@ class PassphraseDialog(QDialog):
         layout = QVBoxLayout(self)
         question = QLabel(
             f"The database {where} is encrypted.\n\nType its passphrase, or its recovery key "
-            "(64 letters and digits, given when it was encrypted)."
+            "(16 groups of four letters and digits, given when it was encrypted)."
         )
         question.setObjectName("question")
         question.setWordWrap(True)

@@ -161,6 +161,10 @@ class SecurityDialog(QDialog):
 
 def show_encrypted(parent: QWidget, said: str, recovery: str | None) -> None:
     """What was encrypted, and the recovery key to write down when there is one."""
+    encrypted_box(parent, said, recovery).exec()
+
+
+def encrypted_box(parent: QWidget, said: str, recovery: str | None) -> QDialog:
     box = QDialog(parent)
     box.setObjectName("encrypted")
     box.setWindowTitle(TITLE)
@@ -180,7 +184,7 @@ def show_encrypted(parent: QWidget, said: str, recovery: str | None) -> None:
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
     buttons.accepted.connect(box.accept)
     layout.addWidget(buttons)
-    box.exec()
+    return box
 
 
 def show_security(window: MainWindow) -> None:
