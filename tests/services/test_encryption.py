@@ -189,3 +189,23 @@ def test_a_new_database_is_encrypted_when_the_environment_gives_a_key(
         services.db.dispose()
     assert cipher.encrypted(path)
     assert readable(path, [b"DEMO-01", b"Amelia Hart"]) == []
+
+
+def test_a_sync_file_made_by_an_encrypted_laptop_is_encrypted_and_syncs_back(
+    ward: Services, db_path: Path, tmp_path: Path
+) -> None:
+    key = cipher.Key.from_text(PASSPHRASE)
+    ward.encryption.encrypt(KeyChoice(key, "a passphrase"))
+    secret = markers(ward)
+    carry = tmp_path / "usb" / "ward-carry.sqlite"
+    carry.parent.mkdir()
+    ward.sync.sync(str(carry))  # the USB stick's file, made by this sync
+    assert cipher.encrypted(carry)
+    for path in files_of(carry):
+        assert readable(path, secret) == [], path
+    # at the ward, with the same passphrase: the stick's file opens and syncs
+    other = reopened(carry, cipher.Key.from_text(PASSPHRASE))
+    try:
+        assert len(other.patients.summaries(include_archived=True)) == len(secret) // 2
+    finally:
+        other.db.dispose()
