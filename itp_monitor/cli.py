@@ -21,6 +21,7 @@ from itp_monitor.domain.evaluation import evaluation_time
 from itp_monitor.domain.protocol import limits
 from itp_monitor.domain.validation import InvalidEntry
 from itp_monitor.domain.wording import counted
+from itp_monitor.services.accounts import AccountRefused
 from itp_monitor.services.backups import BackupFailed, BackupRefused, FolderUnusable
 from itp_monitor.services.container import Services, build_services
 from itp_monitor.services.context import local_now, operating_system_user, to_utc
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"database: an SQLite file, or a SQLAlchemy URL (default: ${ENV_VAR}, "
         "else a file in your data folder)",
     )
+    cli_security.add_global(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     imp = commands.add_parser("import", help="import a patient record file (all or nothing)")
@@ -528,6 +530,7 @@ COMMANDS = {
     "check": _check,
     "audit": _audit,
     "encrypt": cli_security.encrypt,
+    "users": cli_security.users,
 }
 # Commands run before the database is opened, on its location alone.
 UNOPENED_COMMANDS = {"restore": _restore}
@@ -551,6 +554,7 @@ NEVER_CREATE = frozenset({"encrypt"})
 def only_reads(args: argparse.Namespace) -> bool:
     return (
         args.command in READING_COMMANDS
+        or (args.command == "users" and args.action == "list")
         or (args.command == "import-labs" and not args.yes)
         or (args.command == "device" and args.name is None)
     )
@@ -616,6 +620,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{command}: {problem.line()}", file=sys.stderr)
         return EXIT_REFUSED
     try:
+        services = cli_security.signed_in(services, args, writes=not only_reads(args))
+    except cli_security.SignInFailed as e:
+        print(f"{command}: {e}", file=sys.stderr)
+        services.db.dispose()
+        return EXIT_REFUSED
+    try:
         return COMMANDS[args.command](services, args)
     except FileRefused as e:
         print(f"{command}: refused, nothing was saved:", file=sys.stderr)
@@ -624,6 +634,9 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     except (NotFound, DemoAlreadyLoaded) as e:
         print(f"{command}: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    except AccountRefused as e:  # a role that may not do it
+        print(f"{command}: {e}; {NOTHING_CHANGED.lower().rstrip('.')}", file=sys.stderr)
         return EXIT_REFUSED
     except StorageFailure as e:
         unsaved = "" if only_reads(args) else "; nothing was saved"

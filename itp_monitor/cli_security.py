@@ -1,13 +1,19 @@
-"""The command line's security commands (issue 12): `encrypt`. Registered by cli.py."""
+"""The command line's security (issue 12): signing in with `--user` (and
+`--password-stdin`) before a command that writes, `users`, and `encrypt`. Registered
+by cli.py."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
+from collections.abc import Iterator
 
+from itp_monitor.domain.vocab import Role
 from itp_monitor.domain.wording import counted
-from itp_monitor.services.container import Services
+from itp_monitor.services.accounts import AccountRefused
+from itp_monitor.services.container import Services, build_services
 from itp_monitor.services.encryption import (
     KEY_VARIABLE,
     EncryptRefused,
@@ -22,7 +28,36 @@ EXIT_OK, EXIT_REFUSED = 0, 1
 UNCHANGED = "nothing was changed"
 
 
+def add_global(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help="the account to sign in as: needed by a command that writes once the database "
+        "has accounts (the password is asked, or read with --password-stdin)",
+    )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (and a new account's "
+        "password, for `users add` and `users reset`, from the next)",
+    )
+
+
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = commands.add_parser(
+        "users", help="the accounts that sign in: add, list, disable, reset a password"
+    )
+    doing = users.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = doing.add_parser("add", help="add an account (the first must be an admin)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    listed = doing.add_parser("list", help="list the accounts, their roles and states")
+    listed.add_argument("--json", action="store_true", help="print JSON for other programs")
+    disable = doing.add_parser("disable", help="disable an account (never deleted)")
+    disable.add_argument("name", metavar="NAME")
+    reset = doing.add_parser("reset", help="give an account a new password, and unlock it")
+    reset.add_argument("name", metavar="NAME")
+
     encrypt = commands.add_parser(
         "encrypt",
         help="encrypt the database and its backups (SQLCipher); the key is kept in this "
@@ -84,3 +119,105 @@ def encrypt(services: Services, args: argparse.Namespace) -> int:
     for path, why in done.left:
         print(f"{command}: could not encrypt {path}: {why}; run encrypt again", file=sys.stderr)
     return EXIT_OK if not done.left else EXIT_REFUSED
+
+
+# --- signing in ---------------------------------------------------------------------------
+
+
+class SignInFailed(Exception):
+    """The command stops before it runs: this one line says why."""
+
+
+class Passwords:
+    """Where passwords come from: lines of standard input (--password-stdin), one after
+    the other, or a prompt at a terminal; else there is no way to ask."""
+
+    def __init__(self, from_stdin: bool) -> None:
+        self.from_stdin = from_stdin
+        self._lines: Iterator[str] | None = None
+
+    def next(self, prompt: str, *, twice: bool = False) -> str:
+        if self.from_stdin:
+            if self._lines is None:
+                self._lines = iter(sys.stdin)
+            line = next(self._lines, None)
+            if line is None:
+                raise SignInFailed(f"standard input ended before the {prompt.lower()}")
+            return str(line).rstrip("\r\n")
+        if not sys.stdin.isatty():
+            raise SignInFailed(
+                "there is no terminal to ask for a password: give it on standard input "
+                "with --password-stdin"
+            )
+        typed = getpass.getpass(f"{prompt}: ")
+        if twice and getpass.getpass(f"{prompt}, again: ") != typed:
+            raise SignInFailed("the two passwords differ")
+        return typed
+
+
+def signed_in(services: Services, args: argparse.Namespace, *, writes: bool) -> Services:
+    """The services acting as the account signed in, for a command that writes in a
+    database that has accounts; as they are otherwise. SignInFailed, with nothing
+    written but the failure itself (in the audit trail), when it cannot sign in."""
+    args.passwords = Passwords(args.password_stdin)
+    if not writes or not services.accounts.required():
+        return services
+    if not args.user:
+        raise SignInFailed(
+            "this database has accounts: sign in with --user NAME (the password is asked, "
+            "or read with --password-stdin); nothing was changed"
+        )
+    password = args.passwords.next(f"Password for {args.user}")
+    try:
+        account = services.accounts.sign_in(args.user, password)
+    except AccountRefused as e:
+        raise SignInFailed(f"{e}; nothing was changed") from e
+    return build_services(services.db, user=account.name)
+
+
+def users(services: Services, args: argparse.Namespace) -> int:
+    command = f"itp-monitor users {args.action}"
+    accounts = services.accounts
+    try:
+        if args.action == "list":
+            return _list(services, args)
+        if args.action == "add":
+            password = args.passwords.next(f"Password for the new account {args.name}", twice=True)
+            done = accounts.add(args.name, Role(args.role), password)
+            print(f"Added {done.name}, {done.role.label}.")
+        elif args.action == "disable":
+            done = accounts.disable(args.name)
+            print(f"Disabled {done.name}: it can no longer sign in.")
+        else:
+            password = args.passwords.next(f"New password for {args.name}", twice=True)
+            done = accounts.reset(args.name, password)
+            print(f"{done.name} has a new password, and can sign in.")
+    except (AccountRefused, SignInFailed) as e:
+        print(f"{command}: {e}; {UNCHANGED}", file=sys.stderr)
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+def _list(services: Services, args: argparse.Namespace) -> int:
+    found = services.accounts.listed()
+    now_utc = services.accounts.now_utc()
+    if args.json:
+        shown = [
+            {
+                "name": a.name,
+                "role": a.role.value,
+                "active": a.active,
+                "locked": a.locked_at(now_utc),
+            }
+            for a in found
+        ]
+        print(json.dumps(shown, indent=2))
+        return EXIT_OK
+    if not found:
+        print("No accounts: anyone who can open the database may use it (README).")
+    for a in found:
+        state = "active" if a.active else "disabled"
+        if a.locked_at(now_utc):
+            state += ", locked"
+        print(f"{a.name:<24} {a.role.label:<18} {state}")
+    return EXIT_OK

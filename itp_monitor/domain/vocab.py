@@ -15,6 +15,10 @@ class AuditAction(StrEnum):
     RESTORE = "restore"
     SETTING = "setting"
     RESTORE_BACKUP = "restore_backup"  # the database was put back from a backup
+    ACCOUNT = "account"  # an account added, disabled, its password reset
+    SIGN_IN = "sign_in"
+    SIGN_IN_FAILED = "sign_in_failed"  # a wrong password (or a locked account)
+    LOCKED_OUT = "locked_out"  # too many wrong passwords in a row
 
     @property
     def label(self) -> str:
@@ -30,6 +34,35 @@ _ACTION_LABELS = {
     AuditAction.RESTORE: "restored to the ward",
     AuditAction.SETTING: "changed a setting",
     AuditAction.RESTORE_BACKUP: "restored the database from a backup",
+    AuditAction.ACCOUNT: "changed an account",
+    AuditAction.SIGN_IN: "signed in",
+    AuditAction.SIGN_IN_FAILED: "failed to sign in",
+    AuditAction.LOCKED_OUT: "was locked out",
+}
+
+
+class Role(StrEnum):
+    """What an account may do (interfaces.md, "Encryption and sign-in"). Each role may do
+    what the one before it may: a doctor all a nurse may, an admin all a doctor may."""
+
+    NURSE = "nurse"  # nurses and midwives: record, correct, void, import, sync
+    DOCTOR = "doctor"  # also the unit's protocol and the laboratory codes
+    ADMIN = "admin"  # also accounts, encryption and restoring a backup
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+    def may(self, needed: Role) -> bool:
+        """Whether this role may do what `needed` may."""
+        order = list(Role)
+        return order.index(self) >= order.index(needed)
+
+
+_ROLE_LABELS = {
+    Role.NURSE: "nurse or midwife",
+    Role.DOCTOR: "doctor",
+    Role.ADMIN: "administrator",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from itp_monitor.services.accounts import AccountService
 from itp_monitor.services.backups import BackupService
 from itp_monitor.services.changes import ChangeWatch
 from itp_monitor.services.check import CheckService
@@ -47,6 +48,7 @@ class Services:
     trail: TrailService
     security: SecurityService
     encryption: EncryptionService
+    accounts: AccountService
 
     def watch_changes(self) -> ChangeWatch:
         """A watch on what others write to the database (close it when done)."""
@@ -77,4 +79,5 @@ def build_services(db: Database, user: str | None = None, clock: Clock = local_n
         trail=TrailService(db, user, clock),
         security=SecurityService(db, user, clock),
         encryption=EncryptionService(db, user, clock),
+        accounts=AccountService(db, user, clock),
     )

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from itp_monitor.domain.vocab import AuditAction
+from itp_monitor.domain.vocab import AuditAction, Role
 from itp_monitor.services import audit
+from itp_monitor.services.accounts import NotAllowed, require_role
 from itp_monitor.services.backups import BackupService, fsync_folder, settle
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.restore import SET_ASIDE
@@ -138,6 +139,11 @@ class EncryptionService(ServiceBase):
             )
         if cipher.encrypted(path):
             raise EncryptRefused(f"{path} is encrypted already")
+        with self.db.reading() as session:
+            try:
+                require_role(session, self.user, Role.ADMIN, "encrypting the database")
+            except NotAllowed as e:
+                raise EncryptRefused(str(e)) from e
         copies = self.copies()
         self.db.engine.dispose()
         _alone(path)

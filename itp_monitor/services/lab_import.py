@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 from itp_monitor.domain.protocol import limits
 from itp_monitor.domain.records import PlateletCount
 from itp_monitor.domain.validation import Checker
+from itp_monitor.domain.vocab import Role
 from itp_monitor.domain.wording import counted
 from itp_monitor.services import preferences
+from itp_monitor.services.accounts import require_role
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.kinds import kind_of
 from itp_monitor.services.lab_files import (
@@ -204,6 +206,7 @@ class LabImportService(ServiceBase):
         """Sets them (spaces trimmed, each once); returns what was kept."""
         kept = preferences.checked_codes(codes)
         with self.db.writing() as session:
+            require_role(session, self.user, Role.DOCTOR, "changing the laboratory codes")
             preferences.remember(
                 session,
                 preferences.LOCAL_CODES_KEY,

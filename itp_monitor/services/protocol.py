@@ -20,6 +20,8 @@ from itp_monitor.domain.protocol import (
     whole_number_settings,
 )
 from itp_monitor.domain.validation import InvalidEntry
+from itp_monitor.domain.vocab import Role
+from itp_monitor.services.accounts import require_role
 from itp_monitor.services.conflicts import settle_settings
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.protocol_store import (
@@ -53,6 +55,7 @@ class ProtocolService(ServiceBase):
             )
         now = self.clock()
         with self.db.writing() as session:
+            require_role(session, self.user, Role.DOCTOR, "changing the unit's protocol")
             current = {s.key: s for s in states(session)}
             target = info.default if value is None else value
             self._check(info, target)

@@ -42,6 +42,8 @@ def expected(dialect: str) -> dict[str, str]:
 
 EXPECTED: dict[str, dict[str, str]] = {
     "sqlite": {
+        "accounts_keep_ids": "77090301bf221668",
+        "accounts_no_delete": "433b00a19f8917f0",
         "adverse_events_keep_values": "a4eea8f4e49b169a",
         "adverse_events_no_delete": "81401708fdd5eb66",
         "adverse_events_status_audited": "c9654fdc361f2850",
@@ -83,6 +85,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "treatments_status_audited": "cf2428623e0cc3bf",
     },
     "postgresql": {
+        "accounts_keep_ids": "247ca30a55611b9f",
+        "accounts_no_delete": "33644830d6838ef3",
         "adverse_events_keep_values": "542e1ff3fd503d91",
         "adverse_events_no_delete": "51354afcf6d14b9c",
         "adverse_events_status_audited": "d0eb4969e5b23c4d",

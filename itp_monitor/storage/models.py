@@ -45,6 +45,7 @@ from itp_monitor.domain.vocab import (
     DeliveryMode,
     InjectionSite,
     RecordStatus,
+    Role,
     Settlement,
     TreatmentKind,
     WhoBleedingGrade,
@@ -90,6 +91,7 @@ class Base(DeclarativeBase):
 # storage/bulk.py and in JSON, so nothing converts them per database. The cost, 36
 # bytes against 16 for PostgreSQL's native uuid, is small beside the rows they name.
 UID_LENGTH = 36
+ACCOUNT_NAME_LENGTH = 80
 _THIS_DEVICE = "itp_this_device"
 
 
@@ -445,6 +447,32 @@ class AuditLink(Base):
         ForeignKey("audit_entries.id", ondelete="RESTRICT"), unique=True
     )
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Account(Base):
+    """A person who signs in (issue 12). Never deleted: disabled. The account itself
+    travels with a sync (the newest change of it wins, by `changed_at_utc`), so that a
+    laptop signs its staff in offline; its failed sign-ins and lock stay on the
+    computer where they happened."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(UID_LENGTH), unique=True, default=new_uid)
+    name: Mapped[str] = mapped_column(String(ACCOUNT_NAME_LENGTH))
+    name_key: Mapped[str] = mapped_column(String(ACCOUNT_NAME_LENGTH), unique=True)  # casefolded
+    role: Mapped[str] = mapped_column(String(10))
+    password_hash: Mapped[str] = mapped_column(String(200))  # Argon2id, encoded with its salt
+    active: Mapped[bool] = mapped_column(default=True)
+    changed_at_utc: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(200))
+    failed_in_row: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    locked_until_utc: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(_one_of("role", values_of(Role)), name="role_known"),
+        CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
+    )
 
 
 class ConflictRow(Base):
