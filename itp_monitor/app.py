@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from itp_monitor import last_resort
 from itp_monitor.bootstrap import KEY_FAILURES, open_problem, open_services, use_passphrase
 from itp_monitor.gui.dialogs import open_failed, passphrase
+from itp_monitor.gui.dialogs.sign_in import sign_in
 from itp_monitor.gui.main_window import TITLE, MainWindow
 from itp_monitor.services.container import Services
 from itp_monitor.services.errors import Failure
@@ -147,7 +148,13 @@ def run_app(db_option: str | None) -> int:
             return 1
         services, because = opened
         try:
-            window = MainWindow(services, read_only_because=because)
+            account = None
+            if services.accounts.required():
+                account = sign_in(services.accounts, services.db.location.name())
+                if account is None:
+                    return 1
+                services.act_as(account.name)
+            window = MainWindow(services, read_only_because=because, account=account)
             window.show()
             return app.exec()
         finally:

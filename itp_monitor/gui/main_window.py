@@ -31,10 +31,13 @@ from itp_monitor.gui.dialogs.conflicts import show_conflicts
 from itp_monitor.gui.dialogs.restore import restore_from_backup
 from itp_monitor.gui.dialogs.security import show_security
 from itp_monitor.gui.dialogs.sync import synchronise
+from itp_monitor.gui.dialogs.users import show_users
 from itp_monitor.gui.forms.saving import OPENED_READ_ONLY
 from itp_monitor.gui.hub import Hub
 from itp_monitor.gui.panels.ward_board import WardBoard
 from itp_monitor.gui.reports.actions import not_saved
+from itp_monitor.gui.signing import Signing
+from itp_monitor.services.accounts import AccountInfo
 from itp_monitor.services.container import Services
 from itp_monitor.services.demo import DemoAlreadyLoaded
 from itp_monitor.services.errors import Failure, NotFound, StorageFailure
@@ -64,6 +67,7 @@ class MainWindow(QMainWindow):
         *,
         read_only_because: Failure | None = None,
         backup_every_ms: int | None = BACKUP_EVERY_MS,
+        account: AccountInfo | None = None,
     ) -> None:
         """`read_only_because`: why the database was opened read-only (a read-only file or
         disk, or a full disk), when it was. `backup_every_ms`: how often a backup is taken
@@ -103,6 +107,8 @@ class MainWindow(QMainWindow):
         self.location_label = QLabel(f"Database: {shown}")
         self.statusBar().addPermanentWidget(self.location_label)
         self._show_read_only()
+        self.signing = Signing(self, account)  # who is signed in, and the lock when idle
+        self.signing.apply_roles()
 
         self.hub.changed.connect(self._changed)
 
@@ -166,6 +172,7 @@ class MainWindow(QMainWindow):
         restore = partial(restore_from_backup, self)
         self.restore_action = self._action(file, "&Restore from backup…", restore, writes=True)
         file.addSeparator()
+        self.sign_out_action = self._action(file, "Sign &out…", lambda: self.signing.lock())
         self._action(file, "&Quit", self.close, "Ctrl+Q")  # StandardKey.Quit is none on Windows
         view = bar.addMenu("&View")
         self._action(view, "&Ward board", self.show_board, "Ctrl+B")
@@ -202,6 +209,7 @@ class MainWindow(QMainWindow):
         self._action(settings, "&Laboratory codes…", self.edit_lab_codes, writes=True)
         self._action(settings, "&Backups…", partial(show_backups, self), writes=True)
         self._action(settings, "&Security…", partial(show_security, self), writes=True)
+        self._action(settings, "&Users…", partial(show_users, self), writes=True)
         help_menu = bar.addMenu("&Help")
         self._action(
             help_menu, "&User guide", self.show_guide, QKeySequence.StandardKey.HelpContents
@@ -452,6 +460,7 @@ class MainWindow(QMainWindow):
             action.setStatusTip("")
         for action in self.record_actions.values():
             action.setEnabled(self.showing_patient())
+        self.signing.apply_roles()
         self.statusBar().removeWidget(self.read_only_label)
         self.read_only_label.deleteLater()
         self.board.set_read_only(None)

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from itp_monitor.domain.vocab import AuditAction, Role
-from itp_monitor.services import audit
+from itp_monitor.services import audit, preferences
 from itp_monitor.services.context import to_utc
 from itp_monitor.services.unit import ServiceBase
 from itp_monitor.storage.models import ACCOUNT_NAME_LENGTH, Account
@@ -34,6 +34,8 @@ WRONG_IN_A_ROW = 5  # wrong passwords that lock an account
 LOCKED_FOR = timedelta(minutes=5)
 MIN_PASSWORD = 8  # characters
 IDLE_MINUTES = 10  # the app asks again after this long without a key or a click
+MAX_IDLE_MINUTES = 240
+IDLE_KEY = "sign_in_idle_minutes"
 ENTITY = "account"
 WRONG = "wrong name or password"
 
@@ -85,6 +87,21 @@ class AccountService(ServiceBase):
         with self.db.reading() as session:
             rows = session.scalars(select(Account).order_by(Account.name_key))
             return [_info(row) for row in rows]
+
+    def idle_minutes(self) -> int:
+        """After how long without use the app locks its window and asks again."""
+        with self.db.reading() as session:
+            value = preferences.preference(session, IDLE_KEY, IDLE_MINUTES)
+        return int(value) if isinstance(value, int | float) and value >= 1 else IDLE_MINUTES
+
+    def set_idle_minutes(self, minutes: int) -> None:
+        if not 1 <= minutes <= MAX_IDLE_MINUTES:
+            raise AccountRefused(f"the lock comes after 1 to {MAX_IDLE_MINUTES} minutes")
+        with self.db.writing() as session:
+            self._as_administrator(session)
+            preferences.remember(
+                session, IDLE_KEY, minutes, user=self.user, at_utc=to_utc(self.clock())
+            )
 
     def now_utc(self) -> datetime:
         return to_utc(self.clock())

@@ -50,6 +50,15 @@ class Services:
     encryption: EncryptionService
     accounts: AccountService
 
+    def act_as(self, user: str) -> None:
+        """From now on every service stamps its work with `user` (the account signed in,
+        after a sign-in at the app's lock): the window keeps the same services."""
+        object.__setattr__(self, "user", user)
+        for name in self.__dataclass_fields__:
+            service = getattr(self, name)
+            if hasattr(service, "user") and not isinstance(service, str):
+                service.user = user
+
     def watch_changes(self) -> ChangeWatch:
         """A watch on what others write to the database (close it when done)."""
         return ChangeWatch(self.db, self.user)

@@ -1,0 +1,134 @@
+"""Who is signed in to the window (issue 12): what their role lets them do, the status
+bar's "Signed in as", File → Sign out…, and the lock after the window was left alone
+(services/accounts.py keeps the accounts; a database with none needs no sign-in)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QLabel
+
+from itp_monitor.domain.vocab import Role
+from itp_monitor.gui.dialogs.help import menu_actions
+from itp_monitor.gui.dialogs.sign_in import sign_in
+from itp_monitor.services.accounts import AccountInfo
+
+if TYPE_CHECKING:
+    from itp_monitor.gui.main_window import MainWindow
+
+# What needs more than a nurse's or midwife's account, by menu path.
+NEEDS = {
+    "File → Restore from backup…": Role.ADMIN,
+    "Settings → The unit's protocol…": Role.DOCTOR,
+    "Settings → Laboratory codes…": Role.DOCTOR,
+    "Settings → Security…": Role.ADMIN,
+    "Settings → Users…": Role.ADMIN,
+}
+INPUT = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.MouseMove,
+    QEvent.Type.Wheel,
+}
+LOOK_EVERY_MS = 15_000
+
+
+class Signing(QObject):
+    def __init__(self, window: MainWindow, account: AccountInfo | None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.account = account
+        self.locked = False
+        self.label = QLabel("")
+        self.label.setObjectName("signed_in")
+        window.statusBar().addPermanentWidget(self.label)
+        self.last_input = time.monotonic()
+        self.timer = QTimer(self)
+        self.timer.setInterval(LOOK_EVERY_MS)
+        self.timer.timeout.connect(self.look)
+        window.sign_out_action.setVisible(account is not None)
+        if account is not None:
+            app = QApplication.instance()
+            if app is not None:
+                app.installEventFilter(self)
+            self.timer.start()
+        self.show_account()
+
+    @property
+    def idle_minutes(self) -> int:
+        return self.window.services.accounts.idle_minutes()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in INPUT:
+            self.last_input = time.monotonic()
+        return False
+
+    def look(self) -> None:
+        """The timer's slot: locks the window once it was left alone long enough."""
+        if self.locked or self.account is None:
+            return
+        if time.monotonic() - self.last_input >= self.idle_minutes * 60:
+            minutes = self.idle_minutes
+            self.lock(f"The window was locked after {minutes} minutes without use. ")
+
+    def lock(self, why: str = "") -> None:
+        """Hides the records and asks for a sign-in: the same account or another one; Quit
+        closes the window."""
+        if self.account is None or self.locked:
+            return
+        window = self.window
+        self.locked = True
+        window.pages.setVisible(False)
+        window.menuBar().setEnabled(False)
+        try:
+            account = sign_in(
+                window.services.accounts,
+                window.services.db.location.name(),
+                parent=window,
+                why=why,
+                name=self.account.name,
+            )
+        finally:
+            self.locked = False
+        if account is None:
+            window.close()
+            return
+        self.signed_in(account)
+        window.pages.setVisible(True)
+        window.menuBar().setEnabled(True)
+        self.last_input = time.monotonic()
+
+    def signed_in(self, account: AccountInfo) -> None:
+        if self.account is None or account.name != self.account.name:
+            self.window.services.act_as(account.name)
+        self.account = account
+        self.show_account()
+        self.apply_roles()
+
+    def show_account(self) -> None:
+        if self.account is None:
+            self.label.setVisible(False)
+            return
+        self.label.setText(f"Signed in as {self.account.name} ({self.account.role.label})")
+        self.label.setVisible(True)
+
+    def apply_roles(self) -> None:
+        """Disables what the account's role may not do, saying why on each."""
+        if self.account is None:
+            return
+        role = self.account.role
+        for path, action in menu_actions(self.window):
+            needed = NEEDS.get(path)
+            if needed is None:
+                continue
+            if role.may(needed):
+                if not action.isEnabled() and action.toolTip().startswith("Needs"):
+                    action.setEnabled(self.window.read_only_note is None or path.startswith("File"))
+                    action.setToolTip("")
+                continue
+            article = "an" if needed.label[0] in "aeiou" else "a"
+            action.setEnabled(False)
+            action.setToolTip(f"Needs the account of {article} {needed.label}")
+            action.setStatusTip(action.toolTip())
