@@ -394,8 +394,46 @@ def security_pictures(out: Path) -> None:
         box.close()
         window.close()
         services.db.dispose()
+        accounts_pictures(path, out)
         asked = PassphraseDialog(str(path), wrong=True)
         asked.field.setText("typed wrongly")
         asked.show()
         _show(asked, out / "passphrase-at-start.png")
         asked.close()
+
+
+def accounts_pictures(path: Path, out: Path) -> None:
+    """The laptop's ward with its accounts: Settings → Users… as its administrator sees
+    it, and the sign-in after a wrong password."""
+    from itp_monitor.domain.vocab import Role
+    from itp_monitor.gui.dialogs.sign_in import SignInDialog
+    from itp_monitor.gui.dialogs.users import UsersDialog
+
+    services = open_services(str(path))
+    services.accounts.add("Dr Wang Li", Role.ADMIN, "admin-pass-1")
+    services.act_as("Dr Wang Li")
+    services.accounts.add("Dr Chen", Role.DOCTOR, "doctor-pass-1")
+    services.accounts.add("Midwife Zhou", Role.NURSE, "midwife-pass-1")
+    services.accounts.add("Nurse Liu", Role.NURSE, "nurse-pass-1")
+    services.accounts.disable("Nurse Liu")
+    admin = services.accounts.sign_in("Dr Wang Li", "admin-pass-1")
+    window = MainWindow(
+        services,
+        QSettings(str(path.parent / "s.ini"), QSettings.Format.IniFormat),
+        backup_every_ms=None,
+        account=admin,
+    )
+    window.resize(*SIZE)
+    window.show()
+    users = UsersDialog(window)
+    users.show()
+    _show(users, out / "settings-users.png")
+    users.close()
+    dialog = SignInDialog(services.accounts, str(path), name="Midwife Zhou")
+    dialog.password.setText("not her password")
+    dialog.try_sign_in()
+    dialog.show()
+    _show(dialog, out / "sign-in.png")
+    dialog.close()
+    window.close()
+    services.db.dispose()

@@ -450,6 +450,7 @@ class MainWindow(QMainWindow):
         for action in self.record_actions.values():
             action.setEnabled(False)
         self.restore_action.setEnabled(True)
+        self.signing.apply_roles()  # the way out is an administrator's
 
     def allow_writes(self) -> None:
         """Saving again, after a restore put a database that passes its check in place."""

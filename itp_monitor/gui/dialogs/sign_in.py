@@ -34,6 +34,7 @@ class SignInDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("sign_in")
         self.setWindowTitle(TITLE)
+        self.setMinimumWidth(440)
         self.accounts = accounts
         self.account: AccountInfo | None = None
         layout = QVBoxLayout(self)
