@@ -113,3 +113,24 @@ def test_everything_a_command_writes_is_owner_only(tmp_path: Path, as_before: No
     assert not loose
     backups = tmp_path / "backups"
     assert mode(backups) == 0o700
+
+
+def test_an_encrypted_database_its_backups_and_accounts_stay_owner_only(
+    tmp_path: Path, as_before: None
+) -> None:
+    """Encrypting replaces the database and its backups with new files; adding an account
+    writes into it: each is still its owner's only."""
+    database = tmp_path / "ward.sqlite"
+    key = {"ITP_MONITOR_KEY": "violet harbour at seven"}
+    for args, env, stdin in (
+        (("demo",), {}, None),
+        (("backup", str(tmp_path / "backups")), {}, None),
+        (("encrypt",), key, None),
+        (("--password-stdin", "users", "add", "Dr Admin", "--role", "admin"), key, "admin-pass-1"),
+    ):
+        ran = run_from_source("--db", str(database), *args, env=env, stdin=stdin)
+        assert ran.returncode == 0, ran.stderr
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(written) >= 2
+    loose = {str(p.relative_to(tmp_path)): oct(mode(p)) for p in written if mode(p) & 0o077}
+    assert not loose
