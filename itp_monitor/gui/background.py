@@ -7,11 +7,14 @@ other (nothing runs again, not even a watchdog written in Python). So:
 - the worker never calls Qt, not even to emit a signal: the window's own timer looks
   for the result every few milliseconds while the work is under way, and hands it on;
 - Python's cycle collector is paused while any worker runs. It runs on whichever thread
-  happens to allocate, and a cycle it frees can hold a Qt object (a dialog kept by a
-  lambda connected to it), whose C++ destructor would then run on the worker. CI caught
-  exactly this: the window's thread making a QLineEdit, a worker compiling SQL, both
-  stopped. Reference counting still frees everything else; cycles wait for the end of
-  the work (a second at most) and are collected on the window's thread.
+  happens to allocate, and a cycle it frees can hold a Qt object (a dialog that holds a
+  form that holds the dialog). PySide sends the destructor of a plain QWidget to the
+  window's thread, but not that of a Python subclass of one (every dialog here) nor of
+  any QObject: it then runs on the worker, while the window's thread uses Qt. CI stopped
+  with a worker compiling SQL and the window's thread making a QLineEdit; a stand-alone
+  reproduction crashed within seconds in every run without this pause and never with
+  it. Reference counting still frees everything else; cycles wait for the end of the
+  work (a second at most) and are collected on the window's thread.
 
 SQLite lets go of Python's lock while it reads and copies, so the window answers
 meanwhile.
