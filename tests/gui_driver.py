@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QLineEdit, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QLineEdit, QMainWindow, QWidget
 from pytestqt.qtbot import QtBot
 
 from itp_monitor.gui.main_window import MainWindow
@@ -112,3 +112,15 @@ def board_row(window: MainWindow, mrn: str) -> dict[str, str]:
         if cells["MRN"] == mrn:
             return cells
     raise AssertionError(f"{mrn} is not on the board")
+
+
+def menu_action(window: QMainWindow, path: str) -> QAction:
+    """The menu's action at `path`, as the menus show it: "Settings → Users…"."""
+    from itp_monitor.gui.dialogs.help import menu_actions
+
+    return next(a for where, a in menu_actions(window) if where == path)
+
+
+def trigger(window: QMainWindow, path: str) -> None:
+    """Chooses the menu item at `path`, as a person does."""
+    menu_action(window, path).trigger()

@@ -11,7 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from gui_driver import answering, board_cells, open_window
+from gui_driver import answering, board_cells, open_window, trigger
 from helpers import NOW
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QLineEdit, QMessageBox, QTableWidget
@@ -20,7 +20,6 @@ from services.test_restore import RESTORE_ROWS, change_everything, rows
 
 from itp_monitor.gui.backup_schedule import BACKUP_EVERY_MS
 from itp_monitor.gui.dialogs.backups import BackupsDialog
-from itp_monitor.gui.dialogs.help import menu_actions
 from itp_monitor.gui.dialogs.restore import RestoreDialog
 from itp_monitor.gui.main_window import MainWindow
 from itp_monitor.services.container import Services
@@ -32,10 +31,6 @@ TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 
 def ward(services: Services) -> Services:
     services.demo.load()
     return services
-
-
-def trigger(window: MainWindow, path: str) -> None:
-    next(a for where, a in menu_actions(window) if where == path).trigger()
 
 
 def counts(path: Path) -> dict[str, int]:

@@ -10,16 +10,14 @@ from pathlib import Path
 import pytest
 from gui.test_start import Step, answering, closing_the_window, own_folders, shown
 from gui_driver import answering as answering_dialog
-from gui_driver import enter, open_window, press, type_into
+from gui_driver import enter, open_window, press, trigger, type_into
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QMessageBox, QPushButton, QRadioButton
 from pytestqt.qtbot import QtBot
 
 from itp_monitor.app import run_app
-from itp_monitor.gui.dialogs.help import menu_actions
 from itp_monitor.gui.dialogs.passphrase import PassphraseDialog
 from itp_monitor.gui.dialogs.security import SecurityDialog
-from itp_monitor.gui.main_window import MainWindow
 from itp_monitor.services.container import Services, build_services
 from itp_monitor.services.encryption import KeyChoice
 from itp_monitor.storage import cipher
@@ -34,10 +32,6 @@ PASSPHRASE = "violet harbour at seven"
 def ward(services: Services) -> Services:
     services.demo.load()
     return services
-
-
-def trigger(window: MainWindow, path: str) -> None:
-    next(a for where, a in menu_actions(window) if where == path).trigger()
 
 
 def latest_values(path: Path, key: cipher.Key, mrn: str) -> list[float]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from gui.test_start import Step, answering, closing_the_window, own_folders, shown
 from gui_driver import answering as answering_dialog
-from gui_driver import open_window, type_into
+from gui_driver import menu_action, open_window, type_into
 from helpers import NOW
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QTableWidget
@@ -19,7 +19,6 @@ from pytestqt.qtbot import QtBot
 
 from itp_monitor.app import run_app
 from itp_monitor.domain.vocab import Role
-from itp_monitor.gui.dialogs.help import menu_actions
 from itp_monitor.gui.dialogs.sign_in import SignInDialog
 from itp_monitor.gui.dialogs.users import UsersDialog
 from itp_monitor.gui.main_window import MainWindow
@@ -38,10 +37,6 @@ def ward(services: Services) -> Services:
     admin.accounts.add("Nora", Role.NURSE, NURSE)
     admin.accounts.add("Dr Dee", Role.DOCTOR, DOCTOR)
     return services
-
-
-def action(window: MainWindow, path: str):  # type: ignore[no-untyped-def]
-    return next(a for where, a in menu_actions(window) if where == path)
 
 
 def signing_in(qtbot: QtBot, seen: list[str], name: str, password: str) -> Step:
@@ -74,7 +69,7 @@ def test_at_start_the_window_opens_only_for_the_right_password(
         if not isinstance(window, MainWindow):
             return False
         seen["status"] = window.findChild(QLabel, "signed_in").text()
-        protocol = action(window, "Settings → The unit's protocol…")
+        protocol = menu_action(window, "Settings → The unit's protocol…")
         seen["protocol"] = (protocol.isEnabled(), protocol.toolTip())
         seen["user"] = window.services.user
         return closing_the_window(seen)()
@@ -120,8 +115,8 @@ def test_left_alone_the_window_locks_and_opens_for_whoever_signs_in(
     assert seen["name"] == "Nora"
     assert window.pages.isVisible()
     assert window.services.user == "Dr Dee"
-    assert action(window, "Settings → The unit's protocol…").isEnabled()
-    assert not action(window, "Settings → Users…").isEnabled()
+    assert menu_action(window, "Settings → The unit's protocol…").isEnabled()
+    assert not menu_action(window, "Settings → Users…").isEnabled()
 
 
 def test_an_administrator_adds_an_account_in_settings_users(
@@ -151,7 +146,7 @@ def test_an_administrator_adds_an_account_in_settings_users(
         dialog.reject()
 
     with answering_dialog(users, of=UsersDialog):
-        action(window, "Settings → Users…").trigger()
+        menu_action(window, "Settings → Users…").trigger()
     assert "Mia / nurse or midwife / active" in seen["rows"]
     assert ward.accounts.sign_in("mia", "midwife-pass-1").role is Role.NURSE
 
@@ -159,5 +154,5 @@ def test_an_administrator_adds_an_account_in_settings_users(
 def test_with_no_accounts_nobody_signs_in(qtbot: QtBot, services: Services, tmp_path: Path) -> None:
     window = open_window(qtbot, services, str(tmp_path / "settings.ini"))
     assert not window.findChild(QLabel, "signed_in").isVisible()
-    assert not action(window, "File → Sign out…").isVisible()
-    assert action(window, "Settings → The unit's protocol…").isEnabled()
+    assert not menu_action(window, "File → Sign out…").isVisible()
+    assert menu_action(window, "Settings → The unit's protocol…").isEnabled()
