@@ -24,7 +24,7 @@ from itp_monitor.domain.wording import counted
 from itp_monitor.services.accounts import AccountRefused
 from itp_monitor.services.backups import BackupFailed, BackupRefused, FolderUnusable
 from itp_monitor.services.container import Services, build_services
-from itp_monitor.services.context import local_now, operating_system_user, to_utc
+from itp_monitor.services.context import local_now, to_utc
 from itp_monitor.services.demo import DemoAlreadyLoaded
 from itp_monitor.services.errors import Failure, NotFound, StorageFailure
 from itp_monitor.services.lab_files import FIELDS as LAB_FIELDS
@@ -463,10 +463,15 @@ def _restore(args: argparse.Namespace) -> int:
     if cipher.in_use() is None and cipher.encrypted(args.backup):
         cipher.use(keys.find())  # an encrypted backup for a database not yet there
     try:
+        user = cli_security.restorer(args)
+    except cli_security.SignInFailed as e:
+        print(f"{command}: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
         done = restore_backup(
             location.path,
             args.backup,
-            user=operating_system_user(),
+            user=user,
             clock=local_now,
             other_database=args.other_database,
         )

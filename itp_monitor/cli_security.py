@@ -14,6 +14,7 @@ from itp_monitor.domain.vocab import Role
 from itp_monitor.domain.wording import counted
 from itp_monitor.services.accounts import AccountRefused
 from itp_monitor.services.container import Services, build_services
+from itp_monitor.services.context import operating_system_user
 from itp_monitor.services.encryption import (
     KEY_VARIABLE,
     EncryptRefused,
@@ -23,6 +24,8 @@ from itp_monitor.services.encryption import (
     key_from_passphrase,
     key_in_store,
 )
+from itp_monitor.services.errors import StorageFailure
+from itp_monitor.storage.database import Database, resolve_location
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 UNCHANGED = "nothing was changed"
@@ -173,6 +176,37 @@ def signed_in(services: Services, args: argparse.Namespace, *, writes: bool) -> 
     except AccountRefused as e:
         raise SignInFailed(f"{e}; nothing was changed") from e
     return build_services(services.db, user=account.name)
+
+
+def restorer(args: argparse.Namespace) -> str:
+    """Who restores: with accounts in the database as it is, an administrator signed in
+    with --user (SignInFailed otherwise); else the operating system's user. A database
+    too damaged to be read cannot say whether it has accounts: its file's owner may
+    restore it, as they may replace the file by hand."""
+    try:  # the database as it is: neither upgraded nor made
+        location = resolve_location(args.db)
+        services = build_services(Database(location, create=False))
+    except Exception:  # damaged, missing, not a database: nothing to sign in to
+        return operating_system_user()
+    try:
+        try:
+            required = services.accounts.required()
+        except Exception:  # a schema from before accounts
+            return operating_system_user()
+        if not required:
+            return operating_system_user()
+        try:
+            signed = signed_in(services, args, writes=True)
+        except StorageFailure:  # too damaged to record a sign-in: as if unreadable
+            return operating_system_user()
+        if not signed.accounts.may(Role.ADMIN):
+            raise SignInFailed(
+                "restoring a backup needs the account of an administrator: sign in as one; "
+                "nothing was changed"
+            )
+        return signed.user
+    finally:
+        services.db.dispose()
 
 
 def users(services: Services, args: argparse.Namespace) -> int:

@@ -139,3 +139,25 @@ def test_without_a_terminal_or_password_stdin_it_says_how(with_accounts: Path) -
     code, _, err = itp(with_accounts, "--user", "Nora", "device", "--name", "X", stdin="")
     assert code == 1
     assert "there is no terminal to ask for a password" in err and "--password-stdin" in err
+
+
+def test_restoring_a_backup_needs_an_administrator_once_there_are_accounts(
+    with_accounts: Path,
+) -> None:
+    code, out, err = itp(
+        with_accounts, "--user", "Dr Admin", "--password-stdin", "backup", stdin=ADMIN
+    )
+    assert code == 0, err
+    backup = out.splitlines()[0]
+    code, _, err = itp(
+        with_accounts, "--user", "Nora", "--password-stdin", "restore", backup, stdin=NURSE
+    )
+    assert code == 1 and "restoring a backup needs the account of an administrator" in err
+    code, _, err = itp(with_accounts, "restore", backup)
+    assert code == 1 and "sign in with --user NAME" in err
+    code, out, err = itp(
+        with_accounts, "--user", "Dr Admin", "--password-stdin", "restore", backup, stdin=ADMIN
+    )
+    assert code == 0, err
+    restores = [e for e in audit(with_accounts) if e["action"] == "restore_backup"]
+    assert [e["user"] for e in restores] == ["Dr Admin"]
