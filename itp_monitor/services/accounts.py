@@ -155,6 +155,7 @@ class AccountService(ServiceBase):
             action=action,
             entity=ENTITY,
             record_id=row.id,
+            record_uid=row.uid,  # how a sync finds the account in another database
             patient_id=None,
             reason=reason,
         )
@@ -256,6 +257,7 @@ class AccountService(ServiceBase):
             action=AuditAction.ACCOUNT,
             entity=ENTITY,
             record_id=row.id,
+            record_uid=row.uid,  # how a sync finds the account in another database
             patient_id=None,
             before=before,
             after=_shown(row),
