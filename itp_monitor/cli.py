@@ -367,6 +367,11 @@ def _sync(services: Services, args: argparse.Namespace) -> int:
         f"Synchronised with {outcome.other_device} ({outcome.other}): "
         f"sent {counted(outcome.sent, 'record')}, received {counted(outcome.received, 'record')}."
     )
+    if outcome.accounts_sent or outcome.accounts_received:
+        print(
+            f"Accounts (new or changed): sent {counted(outcome.accounts_sent, 'account')}, "
+            f"received {counted(outcome.accounts_received, 'account')}."
+        )
     if outcome.new_conflicts:
         print(f"New: {counted(outcome.new_conflicts, 'conflict')} for staff to settle.")
     if outcome.open_conflicts:

@@ -23,6 +23,7 @@ TABLES = (
     "audit_entries",
     "conflicts",
     "settlements",
+    "accounts",
 )
 # what each table's rows must agree on everywhere (integer ids differ between databases)
 COLUMNS = {
@@ -33,6 +34,8 @@ COLUMNS = {
     "settlements": 'uid, device, conflict_uid, how, "user"',
     "protocol_settings": "uid, device, key, value, set_by",
     "preferences": "uid, device, key, set_by",
+    # failed sign-ins and a lock-out stay on the computer where they happened
+    "accounts": "uid, name, name_key, role, password_hash, active, changed_at_utc, changed_by",
 }
 
 

@@ -172,6 +172,7 @@ class AccountService(ServiceBase):
             action=action,
             entity=ENTITY,
             record_id=row.id,
+            record_uid=row.uid,  # how a sync finds the account in another database
             patient_id=None,
             reason=reason,
         )
@@ -273,6 +274,7 @@ class AccountService(ServiceBase):
             action=AuditAction.ACCOUNT,
             entity=ENTITY,
             record_id=row.id,
+            record_uid=row.uid,  # how a sync finds the account in another database
             patient_id=None,
             before=before,
             after=_shown(row),

@@ -40,6 +40,7 @@ from itp_monitor.services.context import cycle_collector_paused, to_utc
 from itp_monitor.services.kinds import KINDS
 from itp_monitor.services.protocol_store import SETTING_ENTITY, heads_of, protocol_in_force
 from itp_monitor.services.recorder import PATIENT_ENTITY, patient_info, patient_values
+from itp_monitor.services.sync_accounts import account_notices
 from itp_monitor.services.sync_reading import Outgoing, table_of
 from itp_monitor.services.sync_taking import Side, SyncRefused, Taken
 from itp_monitor.services.unit import ServiceBase
@@ -66,6 +67,8 @@ class SyncOutcome:
     other: str  # where the other side is, as it is named to people
     other_device: str  # its name
     notices: tuple[str, ...] = ()  # what staff should check: the protocol changed on both
+    accounts_sent: int = 0  # accounts added or changed on the other side (sync_accounts.py)
+    accounts_received: int = 0  # ... and on this side
 
     def as_json(self) -> dict[str, int]:
         return {
@@ -157,7 +160,9 @@ class SyncService(ServiceBase):
                     new_conflicts=new,
                 )
             open_now = len(still_open(mine))
-            notices = protocol_notices(mine, got_a, got_b)
+            notices = protocol_notices(mine, got_a, got_b) + account_notices(
+                a.device_name, b.device_name, got_a.accounts, got_b.accounts
+            )
             progress("Saving")
         return SyncOutcome(
             sent=sent,
@@ -167,6 +172,8 @@ class SyncService(ServiceBase):
             other=partner.location.name(),
             other_device=b.device_name,
             notices=notices,
+            accounts_sent=got_b.accounts.copied,
+            accounts_received=got_a.accounts.copied,
         )
 
 

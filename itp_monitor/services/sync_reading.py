@@ -20,10 +20,13 @@ from sqlalchemy import Result, Table, func, literal, select, text, true, union_a
 from sqlalchemy.orm import Session
 
 from itp_monitor.domain.vocab import AuditAction
+from itp_monitor.services.accounts import ENTITY as ACCOUNT_ENTITY
 from itp_monitor.services.kinds import KINDS
 from itp_monitor.services.recorder import PATIENT_ENTITY
+from itp_monitor.services.sync_accounts import read_accounts
 from itp_monitor.storage.models import (
     CLINICAL_TABLES,
+    Account,
     AuditEntry,
     ClinicalRow,
     ConflictRow,
@@ -40,6 +43,7 @@ ENTITY_TABLES: dict[str, Any] = {
     PATIENT_ENTITY: Patient,
     "protocol_setting": ProtocolSettingRow,
     "device": Device,
+    ACCOUNT_ENTITY: Account,
 }
 # Tables past whose mark a sync reads only what is new; the others are read whole.
 MARKED: tuple[Any, ...] = (
@@ -64,6 +68,7 @@ class Outgoing:
     preferences: list[dict[str, Any]]
     conflicts: list[dict[str, Any]]
     settlements: list[dict[str, Any]]
+    accounts: list[dict[str, Any]]  # every one, as it travels (sync_accounts.py)
 
 
 def table_of(model: Any) -> Table:
@@ -167,6 +172,7 @@ class Reader:
             preferences=self._simple(PreferenceRow, past(PreferenceRow)),
             conflicts=self._conflicts(),
             settlements=self._simple(SettlementRow, true()),
+            accounts=read_accounts(self.session),
         )
 
     def _simple(self, model: Any, where: Any) -> list[dict[str, Any]]:

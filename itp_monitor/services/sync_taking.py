@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from itp_monitor.domain.vocab import STATUS_ORDER, AuditAction, RecordStatus
 from itp_monitor.services.device import ENTITY as DEVICE_ENTITY
 from itp_monitor.services.recorder import PATIENT_ENTITY
+from itp_monitor.services.sync_accounts import AccountsTaken, take_accounts
 from itp_monitor.services.sync_reading import ENTITY_TABLES, Outgoing, Reader, table_of
 from itp_monitor.storage.bulk import insert_audit_entries, insert_many
 from itp_monitor.storage.models import (
@@ -54,6 +55,7 @@ class Taken:
     entries: list[dict[str, Any]] = field(default_factory=list)  # audit entries, as taken
     settlements: list[dict[str, Any]] = field(default_factory=list)  # as taken
     settings: list[dict[str, Any]] = field(default_factory=list)  # protocol changes, as taken
+    accounts: AccountsTaken = field(default_factory=AccountsTaken)  # added, changed, left
 
 
 class Side(Reader):
@@ -76,6 +78,8 @@ class Side(Reader):
             self._take_versions(model, rows, patient_ids, taken)
         taken.settings = self._insert_missing(ProtocolSettingRow, incoming.settings)
         self._insert_missing(PreferenceRow, incoming.preferences)
+        # before the audit entries about them, which name them here
+        taken.accounts = take_accounts(self.session, incoming.accounts)
         # the audit entries before the statuses they move: the database moves none without
         self._take_audit(incoming.audit, patient_ids, taken)
         for model in CLINICAL_TABLES:

@@ -89,6 +89,11 @@ def summary_words(outcome: SyncOutcome) -> str:
         f"Synchronised with {outcome.other_device} ({outcome.other}).",
         f"Sent {counted(outcome.sent, 'record')}, received {counted(outcome.received, 'record')}.",
     ]
+    if outcome.accounts_sent or outcome.accounts_received:
+        lines.append(
+            f"Accounts (new or changed): sent {counted(outcome.accounts_sent, 'account')}, "
+            f"received {counted(outcome.accounts_received, 'account')}."
+        )
     if outcome.new_conflicts:
         lines.append(f"New: {counted(outcome.new_conflicts, 'conflict')} for staff to settle.")
     if outcome.open_conflicts:
