@@ -11,7 +11,13 @@ from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from itp_monitor import last_resort
-from itp_monitor.bootstrap import KEY_FAILURES, open_problem, open_services, use_passphrase
+from itp_monitor.bootstrap import (
+    KEY_FAILURES,
+    forget_key,
+    open_problem,
+    open_services,
+    use_passphrase,
+)
 from itp_monitor.gui.dialogs import open_failed, passphrase
 from itp_monitor.gui.dialogs.sign_in import sign_in
 from itp_monitor.gui.main_window import TITLE, MainWindow
@@ -136,6 +142,7 @@ def open_for_app(
         chosen = open_failed.choose_database(parent, near)
         if chosen:
             option, because, tried = chosen, None, False
+            forget_key()
 
 
 def run_app(db_option: str | None) -> int:

@@ -67,6 +67,12 @@ def use_passphrase(text: str) -> None:
     cipher.use(cipher.Key.from_text(text))
 
 
+def forget_key() -> None:
+    """Another database was chosen: what was typed for the last one is not its key, and
+    must not encrypt a new file (storage/keys.py finds this one's)."""
+    cipher.use(None)
+
+
 # Why an encrypted database did not open: a passphrase typed may open it.
 KEY_FAILURES = (Failure.NO_KEY, Failure.WRONG_KEY)
 

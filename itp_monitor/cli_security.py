@@ -103,16 +103,23 @@ def encrypt(services: Services, args: argparse.Namespace) -> int:
                 "this installation cannot encrypt: its sqlcipher3 package is missing "
                 "(docs/install.md)"
             )
-        choice = _key(args)
-        done = services.encryption.encrypt(choice)
+        if services.encryption.encrypted():
+            choice = None  # its copies left plain, with its own key
+            done = services.encryption.encrypt_left_copies()
+        else:
+            choice = _key(args)
+            done = services.encryption.encrypt(choice)
     except EncryptRefused as e:
         print(f"{command}: {e}; {UNCHANGED}", file=sys.stderr)
         return EXIT_REFUSED
     copies = len(done.copies)
     also = f" and {counted(copies, 'copy', 'copies')} of it (backups, earlier copies)"
-    print(f"Encrypted {done.database}{also if copies else ''}.")
-    print(f"Its key: {choice.how}.")
-    if choice.recovery is not None:
+    if choice is None:
+        print(f"Encrypted {counted(copies, 'copy', 'copies')} of {done.database}.")
+    else:
+        print(f"Encrypted {done.database}{also if copies else ''}.")
+        print(f"Its key: {choice.how}.")
+    if choice is not None and choice.recovery is not None:
         print(f"Recovery key: {choice.recovery}")
         print(
             "Write the recovery key down and keep it apart from this computer (the "

@@ -48,13 +48,50 @@ class Signing(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(LOOK_EVERY_MS)
         self.timer.timeout.connect(self.look)
-        window.sign_out_action.setVisible(account is not None)
+        self.timer.start()  # also without accounts: one may be added meanwhile
+        self._watching = False
         if account is not None:
-            app = QApplication.instance()
-            if app is not None:
-                app.installEventFilter(self)
-            self.timer.start()
+            self._watch_input()
         self.show_account()
+
+    def _watch_input(self) -> None:
+        app = QApplication.instance()
+        if app is not None and not self._watching:
+            app.installEventFilter(self)
+            self._watching = True
+
+    def start_if_needed(self) -> None:
+        """Once the database has an account while nobody is signed in (an administrator
+        just added the first, here or elsewhere, or a sync brought them): a sign-in now,
+        so that nothing more is recorded under the computer's user."""
+        window = self.window
+        if self.account is not None or self.locked:
+            return
+        try:
+            if not window.services.accounts.required():
+                return
+        except Exception:
+            return
+        self.locked = True
+        window.pages.setVisible(False)
+        window.menuBar().setEnabled(False)
+        try:
+            account = sign_in(
+                window.services.accounts,
+                window.services.db.location.name(),
+                parent=window,
+                why="This database has accounts now: everyone signs in. ",
+            )
+        finally:
+            self.locked = False
+        if account is None:
+            window.close()
+            return
+        self.signed_in(account)
+        window.pages.setVisible(True)
+        window.menuBar().setEnabled(True)
+        self._watch_input()
+        self.last_input = time.monotonic()
 
     @property
     def idle_minutes(self) -> int:
@@ -67,7 +104,10 @@ class Signing(QObject):
 
     def look(self) -> None:
         """The timer's slot: locks the window once it was left alone long enough."""
-        if self.locked or self.account is None:
+        if self.account is None:
+            self.start_if_needed()
+            return
+        if self.locked:
             return
         if time.monotonic() - self.last_input >= self.idle_minutes * 60:
             minutes = self.idle_minutes
@@ -108,6 +148,7 @@ class Signing(QObject):
         self.apply_roles()
 
     def show_account(self) -> None:
+        self.window.sign_out_action.setVisible(self.account is not None)
         if self.account is None:
             self.label.setVisible(False)
             return

@@ -118,6 +118,8 @@ class AccountService(ServiceBase):
         else SignInRefused. Either way the attempt is in the audit trail (not a name no
         account has: that may be a password typed in the wrong field)."""
         now_utc = to_utc(self.clock())
+        if self.db.location.read_only:
+            return self._sign_in_reading(name, password, now_utc)
         with self.db.writing() as session:
             row = _find(session, name)
             if row is None:
@@ -140,6 +142,20 @@ class AccountService(ServiceBase):
             raise SignInRefused(refused)
         assert info is not None
         return info
+
+    def _sign_in_reading(self, name: str, password: str, now_utc: datetime) -> AccountInfo:
+        """On a database opened read-only (a read-only share, a full disk): the password
+        checked, nothing written (neither the sign-in nor a failure: there is no lock,
+        and nothing can be changed while it is read-only)."""
+        with self.db.reading() as session:
+            row = _find(session, name)
+            if row is None or not _matches(row.password_hash, password):
+                raise SignInRefused(WRONG)
+            if not row.active:
+                raise SignInRefused(f"the account {row.name} is disabled: ask an administrator")
+            if row.locked_until_utc is not None and row.locked_until_utc > now_utc:
+                raise SignInRefused(_locked_words(row, self.clock(), now_utc))
+            return _info(row)
 
     def _wrong(self, session: Session, row: Account, now_utc: datetime) -> str:
         row.failed_in_row += 1

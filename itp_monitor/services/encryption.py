@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +40,7 @@ ENTITY = "database"
 REASON = "the database encrypted at rest"
 WIPE_CHUNK = 1 << 20
 BEFORE_UPGRADE = ".before-upgrade-from-"
+NOT_COPIES = ("-wal", "-shm", "-journal", TEMP_SUFFIX)
 # A copy that could not be encrypted: a disk gone, or a copy SQLite cannot read.
 _COPY_FAILED: tuple[type[Exception], ...] = (OSError, *cipher.Error)
 
@@ -68,11 +70,16 @@ class KeyChoice:
 
     key: cipher.Key
     how: str
-    recovery: str | None = None
+    recovery: str | None = field(default=None, repr=False)  # never in a log or traceback
 
 
 def key_in_store() -> KeyChoice:
-    """A new random key, kept in the credential store; EncryptRefused where there is none."""
+    """The key the credential store keeps for this account, or a new random one kept
+    there; EncryptRefused where there is no store. A key there is never replaced: it may
+    be another database's (one key per account), and replacing it would lock that one."""
+    kept = keys.from_store()
+    if kept is not None and kept.raw is not None:
+        return KeyChoice(kept, IN_STORE, kept.for_people())
     key = cipher.Key.random()
     try:
         keys.keep(key)
@@ -115,6 +122,10 @@ class EncryptionService(ServiceBase):
             name = beside.name
             if (BEFORE_UPGRADE in name or SET_ASIDE in name) and beside.is_file():
                 found.append(beside)
+        # what a stopped restore or copy left (`.restoring`, `.partial`): plain records too
+        for left in sorted(path.parent.glob(f"{path.stem}*{path.suffix}.*")):
+            if left.is_file() and not left.name.endswith(NOT_COPIES):
+                found.append(left)
         return [p for p in found if not cipher.encrypted(p)]
 
     def _path(self) -> Path:
@@ -139,11 +150,7 @@ class EncryptionService(ServiceBase):
             )
         if cipher.encrypted(path):
             raise EncryptRefused(f"{path} is encrypted already")
-        with self.db.reading() as session:
-            try:
-                require_role(session, self.user, Role.ADMIN, "encrypting the database")
-            except NotAllowed as e:
-                raise EncryptRefused(str(e)) from e
+        self._as_administrator()
         copies = self.copies()
         self.db.engine.dispose()
         _alone(path)
@@ -152,17 +159,43 @@ class EncryptionService(ServiceBase):
         try:
             database = _encrypt_database(path, key, self.user, to_utc(self.clock()), choice.how)
         except BaseException:
-            cipher.use(None)  # the database is as it was: plain
+            if not cipher.encrypted(path):
+                cipher.use(None)  # the database is as it was: plain
             raise
-        done, left = [], []
-        for copy in copies:
-            try:
-                _encrypt_copy(copy)
-                done.append(copy)
-            except _COPY_FAILED as error:
-                left.append((copy, str(error)))
         self.db.reopen()
-        return Encrypted(database, done, left)
+        return Encrypted(database, *_encrypt_copies(copies))
+
+    def encrypt_left_copies(self) -> Encrypted:
+        """For a database encrypted already: its copies still plain (a backup folder that
+        could not be reached when it was encrypted), encrypted now with its key.
+        EncryptRefused when there are none."""
+        path = self._path()
+        if not cipher.encrypted(path):
+            raise EncryptRefused(f"{path} is not encrypted")
+        self._as_administrator()
+        copies = self.copies()
+        if not copies:
+            raise EncryptRefused(f"{path} is encrypted already, and so are its copies")
+        return Encrypted(path, *_encrypt_copies(copies))
+
+    def _as_administrator(self) -> None:
+        with self.db.reading() as session:
+            try:
+                require_role(session, self.user, Role.ADMIN, "encrypting the database")
+            except NotAllowed as e:
+                raise EncryptRefused(str(e)) from e
+
+
+def _encrypt_copies(copies: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Each copy encrypted with the key in use; those that could not be, and why."""
+    done, left = [], []
+    for copy in copies:
+        try:
+            _encrypt_copy(copy)
+            done.append(copy)
+        except _COPY_FAILED as error:
+            left.append((copy, str(error)))
+    return done, left
 
 
 def _alone(path: Path) -> None:
@@ -206,7 +239,7 @@ def _encrypt_database(path: Path, key: cipher.Key, user: str, at_utc: datetime, 
         lock.execute("DETACH DATABASE encrypted")
         _record(temp, user, at_utc, how)
         _verify(temp, before, added={"audit_entries": 1, "audit_chain": 1})
-        _put_in_place(temp, path)
+        _put_in_place(temp, path, let_go=lock.close)
     except BaseException:
         temp.unlink(missing_ok=True)
         for suffix in ("-wal", "-shm", "-journal"):
@@ -265,23 +298,44 @@ def _encrypt_copy(copy: Path) -> None:
         raise
 
 
-def _put_in_place(temp: Path, target: Path) -> None:
+def _put_in_place(temp: Path, target: Path, let_go: Callable[[], object] = lambda: None) -> None:
     """`temp`, flushed, takes `target`'s name; the plain file it replaces is overwritten
-    with zeros and emptied through a handle opened before (no other name reaches it)."""
+    with zeros and emptied through a handle opened before (no other name reaches it).
+    `let_go` closes what holds `target` open, where that must come first."""
     with temp.open("rb+") as file:
         os.fsync(file.fileno())
+    if os.name == "nt":
+        # Windows renames no file that is open: the lock is let go of first (the moment
+        # between is the only one another program could open the plain file in), the
+        # plain file is moved aside, the copy takes its name, and the plain one is wiped.
+        let_go()
+        aside = target.with_name(target.name + ".plain")
+        target.replace(aside)
+        temp.replace(target)
+        old = os.open(aside, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        try:
+            _wipe(old)
+        finally:
+            os.close(old)
+        aside.unlink()
+        return
     old = os.open(target, os.O_RDWR)
     try:
         temp.replace(target)
         fsync_folder(target.parent)
-        size = os.fstat(old).st_size
-        zeros = bytes(WIPE_CHUNK)
-        os.lseek(old, 0, os.SEEK_SET)
-        for start in range(0, size, WIPE_CHUNK):
-            os.write(old, zeros[: min(WIPE_CHUNK, size - start)])
-        os.fsync(old)
-        os.ftruncate(old, 0)
-        os.fsync(old)
+        _wipe(old)
     finally:
         with suppress(OSError):
             os.close(old)
+
+
+def _wipe(handle: int) -> None:
+    """The file behind `handle` overwritten with zeros, flushed, and emptied."""
+    size = os.fstat(handle).st_size
+    zeros = bytes(WIPE_CHUNK)
+    os.lseek(handle, 0, os.SEEK_SET)
+    for start in range(0, size, WIPE_CHUNK):
+        os.write(handle, zeros[: min(WIPE_CHUNK, size - start)])
+    os.fsync(handle)
+    os.ftruncate(handle, 0)
+    os.fsync(handle)

@@ -297,7 +297,7 @@ def _opens(path: Path) -> bool:
     try:
         with closing(cipher.connect(path, "mode=ro", timeout=timeout)) as c:
             return c.execute("PRAGMA quick_check").fetchall() == [("ok",)]
-    except cipher.DatabaseError:
+    except _UNREADABLE:  # damaged; or encrypted, and the key that opened the backup fails
         return False
 
 

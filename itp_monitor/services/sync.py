@@ -44,6 +44,7 @@ from itp_monitor.services.sync_accounts import account_notices
 from itp_monitor.services.sync_reading import Outgoing, table_of
 from itp_monitor.services.sync_taking import Side, SyncRefused, Taken
 from itp_monitor.services.unit import ServiceBase
+from itp_monitor.storage import cipher
 from itp_monitor.storage.bulk import insert_audit_entries, insert_many
 from itp_monitor.storage.database import Database, resolve_location
 from itp_monitor.storage.migrate import migrate
@@ -103,6 +104,21 @@ class SyncService(ServiceBase):
         same_file = location.path is not None and location.path == self.db.location.path
         if same_file or location.url == self.db.location.url:
             raise SyncRefused(f"{location.name()} is this database itself")
+        here = self.db.location.path
+        there = location.path if location.url.startswith("sqlite") else None
+        if (
+            here is not None
+            and cipher.encrypted(here)
+            and there is not None
+            and there.is_file()
+            and there.stat().st_size > 0
+            and not cipher.encrypted(there)
+        ):
+            raise SyncRefused(
+                f"{location.name()} is not encrypted, and this database is: a sync would copy "
+                "every woman's records into a file anyone can read; encrypt it first "
+                "(itp-monitor --db FILE encrypt), or sync with a new file (made encrypted)"
+            )
         progress(f"Opening {location.name()}")
         partner = Database(location)
         try:

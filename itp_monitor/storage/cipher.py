@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -129,12 +130,34 @@ class Key:
 
 
 _in_use: Key | None = None
+# Where a key for an encrypted file comes from when none is in use (storage/keys.py sets
+# it): a plain ward opening an encrypted laptop's sync file, say. Asked once.
+_finder: Callable[[], Key | None] | None = None
+_found: list[Key | None] = []
 
 
 def use(key: Key | None) -> None:
     """The key of the encrypted database this process works on (None: plain files)."""
     global _in_use
     _in_use = key
+    _found.clear()
+
+
+def set_finder(finder: Callable[[], Key | None]) -> None:
+    global _finder
+    _finder = finder
+
+
+def _key_for_existing() -> Key | None:
+    """The key in use, else the one the finder gives (without putting it in use: the
+    files a plain database's process makes stay plain)."""
+    if _in_use is not None:
+        return _in_use
+    if _finder is None:
+        return None
+    if not _found:
+        _found.append(_finder())
+    return _found[0]
 
 
 def in_use() -> Key | None:
@@ -179,9 +202,10 @@ def connect(path: Path, query: str = "", **kwargs: Any) -> sqlite3.Connection:
     if encrypted(path):
         if sqlcipher is None:
             raise KeyRefused(Failure.NO_CIPHER, path)
-        if key is None:
+        found = _key_for_existing()
+        if found is None:
             raise KeyRefused(Failure.NO_KEY, path)
-        pragma = key.pragma_for(path)
+        pragma = found.pragma_for(path)
     elif key is not None and _new(path) and "mode=ro" not in query:
         if sqlcipher is None:
             raise KeyRefused(Failure.NO_CIPHER, path)

@@ -74,7 +74,8 @@ _WORDS = {
     Failure.FOLDER: "this is a folder, not a database file",
     Failure.MISSING: "there is no database there",
     Failure.NO_KEY: "the database is encrypted and no key was given",
-    Failure.WRONG_KEY: "the key given does not open this encrypted database",
+    Failure.WRONG_KEY: "the key given does not open this encrypted database (or the file "
+    "is damaged)",
     Failure.NO_CIPHER: "the database is encrypted and this installation cannot read "
     "encrypted databases",
 }
@@ -91,7 +92,8 @@ _ADVICE = {
     Failure.MISSING: "check the path, or create the database with the demo or import command",
     Failure.NO_KEY: f"set {KEY_VARIABLE} to its key or passphrase, or open it on the "
     "computer whose credential store holds its key",
-    Failure.WRONG_KEY: f"check {KEY_VARIABLE} (or the passphrase): nothing was changed",
+    Failure.WRONG_KEY: f"check {KEY_VARIABLE} (or the passphrase); if it is right, restore "
+    "the last backup",
     Failure.NO_CIPHER: "install the app with its sqlcipher3 package (docs/install.md)",
 }
 

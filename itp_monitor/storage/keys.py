@@ -56,6 +56,9 @@ def find() -> cipher.Key | None:
     return cipher.from_environment() or from_store()
 
 
+cipher.set_finder(find)  # an encrypted file met by a process whose database is plain
+
+
 def prepare(location: Location) -> None:
     """Before a database is opened: the key it needs put in use (storage/cipher.py). An
     encrypted file takes the key already in use (a passphrase the app asked for), else

@@ -90,11 +90,14 @@ def read_only_connector(path: Path, busy_timeout_ms: int) -> Callable[[], sqlite
     timeout = busy_timeout_ms / 1000
 
     def connect() -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = None
         try:
             connection = cipher.connect(path, "mode=ro", timeout=timeout, check_same_thread=False)
             connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return connection
         except cipher.OperationalError:
+            if connection is not None:
+                connection.close()
             wal = wal_path(path)
             if wal.exists() and wal.stat().st_size > 0:
                 raise

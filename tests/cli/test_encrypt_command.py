@@ -123,3 +123,58 @@ def test_an_encrypted_backup_is_restored_with_the_key(ward: Path, credential_sto
     assert cipher.encrypted(ward)
     code, out, err = itp(ward, "check")
     assert code == 0 and "is sound" in out, err
+
+
+def test_encrypt_again_keeps_the_key_and_encrypts_a_copy_left_plain(
+    ward: Path, credential_store: Path, tmp_path: Path
+) -> None:
+    [backup] = (ward.parent / "backups").iterdir()
+    unplugged = tmp_path / "unplugged-usb-disk.sqlite"
+    unplugged.write_bytes(backup.read_bytes())  # a backup on a disk away at the time
+    code, out, _ = itp(ward, "encrypt")
+    assert code == 0
+    key = recovery_key(out)
+    code, _, err = itp(ward, "encrypt")  # nothing left to do: refused, the key kept
+    assert code == 1 and "encrypted already, and so are its copies" in err
+    left = ward.parent / "backups" / ("old-" + backup.name)
+    left.write_bytes(unplugged.read_bytes())  # the disk is back: its backup is plain
+    left.rename(backup.with_name(backup.stem + "-1" + backup.suffix))
+    code, out, err = itp(ward, "encrypt")
+    assert code == 0 and "Encrypted 1 copy of" in out, err
+    assert all(cipher.encrypted(p) for p in (ward.parent / "backups").iterdir())
+    code, _, err = itp(ward, "flags", **NO_STORE, ITP_MONITOR_KEY=key)  # the first key still
+    assert code == 0, err
+    code, _, err = itp(ward, "flags")  # and the store's
+    assert code == 0, err
+
+
+def test_an_encrypted_laptop_will_not_sync_into_a_plain_file(
+    ward: Path, credential_store: Path, tmp_path: Path
+) -> None:
+    plain = tmp_path / "usb" / "carry.sqlite"
+    plain.parent.mkdir()
+    assert itp(plain, "device", "--name", "USB stick")[0] == 0  # a plain file there already
+    itp(ward, "encrypt")
+    unchanged = digest(plain)
+    code, _, err = itp(ward, "sync", str(plain))
+    assert code == 1 and "is not encrypted, and this database is" in err
+    assert digest(plain) == unchanged
+
+
+def test_a_plain_ward_with_the_key_syncs_with_the_laptop_s_encrypted_file(
+    ward: Path, tmp_path: Path
+) -> None:
+    laptop_file = tmp_path / "usb" / "carry.sqlite"
+    laptop_file.parent.mkdir()
+    key = {"ITP_MONITOR_KEY": PASSPHRASE, **NO_STORE}
+    laptop = tmp_path / "laptop.sqlite"
+    assert itp(laptop, "demo", **key)[0] == 0  # a laptop made encrypted
+    code, _, err = itp(laptop, "sync", str(laptop_file), **key)
+    assert code == 0 and cipher.encrypted(laptop_file), err
+    code, _, err = itp(ward, "sync", str(laptop_file), **NO_STORE)  # the ward has no key
+    assert code == 1 and "encrypted and no key was given" in err
+    code, _, err = itp(ward, "sync", str(laptop_file), **key)  # with it: both ways
+    assert code == 0, err
+    assert not cipher.encrypted(ward) and cipher.encrypted(laptop_file)
+    backup = itp(ward, "backup", **key)[1].splitlines()[0]
+    assert not cipher.encrypted(Path(backup))  # the ward's own backups stay as it is

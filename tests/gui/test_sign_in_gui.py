@@ -156,3 +156,36 @@ def test_with_no_accounts_nobody_signs_in(qtbot: QtBot, services: Services, tmp_
     assert not window.findChild(QLabel, "signed_in").isVisible()
     assert not menu_action(window, "File → Sign out…").isVisible()
     assert menu_action(window, "Settings → The unit's protocol…").isEnabled()
+
+
+def test_the_first_account_added_in_the_window_signs_in_at_once(
+    qtbot: QtBot, services: Services, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, services, str(tmp_path / "settings.ini"))
+    seen: dict[str, object] = {}
+
+    def form(dialog: QDialog) -> None:
+        type_into(qtbot, dialog, "name", "Dr Admin")
+        type_into(qtbot, dialog, "password", ADMIN)
+        type_into(qtbot, dialog, "password_again", ADMIN)
+        dialog.accept()
+
+    def users(dialog: QDialog) -> None:
+        with answering_dialog(form, of=QDialog):
+            dialog.add_button.click()
+        dialog.reject()
+
+    def sign_in(dialog: QDialog) -> None:
+        assert isinstance(dialog, SignInDialog)
+        seen["why"] = dialog.findChild(QLabel, "intro").text()
+        seen["hidden"] = not window.pages.isVisible()
+        type_into(qtbot, dialog, "name", "Dr Admin")
+        type_into(qtbot, dialog, "password", ADMIN)
+        qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+
+    with answering_dialog(sign_in, of=SignInDialog), answering_dialog(users, of=UsersDialog):
+        menu_action(window, "Settings → Users…").trigger()
+    assert str(seen["why"]).startswith("This database has accounts now")
+    assert seen["hidden"] is True
+    assert window.services.user == "Dr Admin"
+    assert menu_action(window, "File → Sign out…").isVisible()

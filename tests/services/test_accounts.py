@@ -175,3 +175,16 @@ def test_each_role_may_do_what_it_may(ward: Services, clock: Clock, patient: Pat
 def test_with_no_account_anyone_may_do_anything(services: Services) -> None:
     assert not services.accounts.required()
     assert services.accounts.may(Role.ADMIN)
+
+
+def test_a_read_only_database_signs_in_without_writing(ward: Services, db_path: Path) -> None:
+    from itp_monitor.bootstrap import open_services
+
+    ward.db.dispose()
+    reading = open_services(str(db_path), read_only=True)
+    try:
+        assert reading.accounts.sign_in("Nora", NURSE_PASSWORD).name == "Nora"
+        with pytest.raises(SignInRefused, match="wrong name or password"):
+            reading.accounts.sign_in("Nora", "not it at all")
+    finally:
+        reading.db.dispose()

@@ -209,3 +209,28 @@ def test_a_sync_file_made_by_an_encrypted_laptop_is_encrypted_and_syncs_back(
         assert len(other.patients.summaries(include_archived=True)) == len(secret) // 2
     finally:
         other.db.dispose()
+
+
+def test_a_damaged_encrypted_database_is_restored_from_its_encrypted_backup(
+    ward: Services, db_path: Path
+) -> None:
+    from itp_monitor.services.restore import restore
+
+    key = cipher.Key.random()
+    ward.encryption.encrypt(KeyChoice(key, "test"))
+    backup = ward.backups.take().path
+    women = len(ward.patients.summaries(include_archived=True))
+    ward.db.dispose()
+    with db_path.open("r+b") as file:  # its first page damaged
+        file.seek(200)
+        file.write(b"\xff" * 8)
+    with pytest.raises(KeyRefused, match="or the file is damaged"):
+        open_services(str(db_path))
+    done = restore(db_path, backup, user=USER, clock=lambda: NOW)
+    assert done.moved and done.set_aside is not None
+    again = reopened(db_path, key)
+    try:
+        assert len(again.patients.summaries(include_archived=True)) == women
+        assert again.check.full().ok
+    finally:
+        again.db.dispose()

@@ -44,7 +44,7 @@ COLUMNS = ("Name", "Role", "State")
 class PasswordDialog(QDialog):
     """A new account (name, role, password twice), or a new password for one."""
 
-    def __init__(self, parent: QWidget, *, name: str | None = None) -> None:
+    def __init__(self, parent: QWidget, *, name: str | None = None, first: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("account_form")
         self.setWindowTitle("New password" if name else "Add an account")
@@ -56,6 +56,9 @@ class PasswordDialog(QDialog):
         self.role.setObjectName("role")
         for role in Role:
             self.role.addItem(role.label, role)
+        if first:  # the first account must be an administrator's
+            self.role.setCurrentIndex(self.role.findData(Role.ADMIN))
+            self.role.setEnabled(False)
         self.password = QLineEdit()
         self.password.setObjectName("password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -160,7 +163,7 @@ class UsersDialog(QDialog):
         QMessageBox.warning(self, TITLE, f"Not done: {text}.")
 
     def add(self) -> None:
-        form = PasswordDialog(self)
+        form = PasswordDialog(self, first=not self.accounts.listed())
         if form.exec() != QDialog.DialogCode.Accepted:
             return
         try:
@@ -214,3 +217,4 @@ class UsersDialog(QDialog):
 
 def show_users(window: MainWindow) -> None:
     UsersDialog(window).exec()
+    window.signing.start_if_needed()  # the first account was just added: sign in now
