@@ -110,13 +110,18 @@ class Recorder:
         self.user = user
         self.now_utc = now_utc
         self.checker = Checker(limits, protocol, now)
+        # The session's identity map holds rows weakly: without a reference kept here, a
+        # woman's row was read again from the database for each of her records (8,000
+        # reads for a file of 100 women's 8,000 records).
+        self._patients: dict[int, Patient] = {}
 
     # --- patients ------------------------------------------------------------
 
     def patient_row(self, patient_id: int) -> Patient:
-        row = self.session.get(Patient, patient_id)
+        row = self._patients.get(patient_id) or self.session.get(Patient, patient_id)
         if row is None:
             raise NotFound(f"no patient with id {patient_id}")
+        self._patients[patient_id] = row
         return row
 
     def find_mrn(self, mrn: str) -> Patient | None:
