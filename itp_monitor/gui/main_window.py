@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
         restore = partial(restore_from_backup, self)
         self.restore_action = self._action(file, "&Restore from backup…", restore, writes=True)
         file.addSeparator()
-        self.sign_out_action = self._action(file, "Sign &out…", lambda: self.signing.lock())
+        self.sign_out_action = self._action(file, "Sign &out…", lambda: self.signing.sign_out())
         self._action(file, "&Quit", self.close, "Ctrl+Q")  # StandardKey.Quit is none on Windows
         view = bar.addMenu("&View")
         self._action(view, "&Ward board", self.show_board, "Ctrl+B")

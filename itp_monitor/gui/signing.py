@@ -8,9 +8,10 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QMenu
 
 from itp_monitor.domain.vocab import Role
+from itp_monitor.domain.wording import counted
 from itp_monitor.gui.dialogs.help import menu_actions
 from itp_monitor.gui.dialogs.sign_in import sign_in
 from itp_monitor.services.accounts import AccountInfo
@@ -110,10 +111,14 @@ class Signing(QObject):
         if self.locked:
             return
         if time.monotonic() - self.last_input >= self.idle_minutes * 60:
-            minutes = self.idle_minutes
-            self.lock(f"The window was locked after {minutes} minutes without use. ")
+            minutes = counted(self.idle_minutes, "minute")
+            self.lock(f"The window was locked after {minutes} without use. ")
 
-    def lock(self, why: str = "") -> None:
+    def sign_out(self) -> None:
+        """File → Sign out…: locked at once, for the next person (no name filled in)."""
+        self.lock("You signed out. ", keep_name=False)
+
+    def lock(self, why: str = "", *, keep_name: bool = True) -> None:
         """Hides the records and asks for a sign-in: the same account or another one; Quit
         closes the window."""
         if self.account is None or self.locked:
@@ -122,16 +127,18 @@ class Signing(QObject):
         self.locked = True
         window.pages.setVisible(False)
         window.menuBar().setEnabled(False)
+        self.label.setText("Locked: sign in to go on")
         try:
             account = sign_in(
                 window.services.accounts,
                 window.services.db.location.name(),
                 parent=window,
                 why=why,
-                name=self.account.name,
+                name=self.account.name if keep_name else "",
             )
         finally:
             self.locked = False
+            self.show_account()
         if account is None:
             window.close()
             return
@@ -155,10 +162,19 @@ class Signing(QObject):
         self.label.setText(f"Signed in as {self.account.name} ({self.account.role.label})")
         self.label.setVisible(True)
 
+    def began(self, account: AccountInfo) -> None:
+        """The first account, just added in this window by its administrator: signed in."""
+        self.signed_in(account)
+        self._watch_input()
+        self.last_input = time.monotonic()
+
     def apply_roles(self) -> None:
-        """Disables what the account's role may not do, saying why on each."""
+        """Disables what the account's role may not do, saying why on each (menus show
+        their actions' tooltips)."""
         if self.account is None:
             return
+        for menu in self.window.menuBar().findChildren(QMenu):
+            menu.setToolTipsVisible(True)
         role = self.account.role
         for path, action in menu_actions(self.window):
             needed = NEEDS.get(path)

@@ -158,22 +158,49 @@ def test_with_no_accounts_nobody_signs_in(qtbot: QtBot, services: Services, tmp_
     assert menu_action(window, "Settings → The unit's protocol…").isEnabled()
 
 
-def test_the_first_account_added_in_the_window_signs_in_at_once(
+def test_the_first_account_added_in_the_window_signs_its_administrator_in(
     qtbot: QtBot, services: Services, tmp_path: Path
 ) -> None:
     window = open_window(qtbot, services, str(tmp_path / "settings.ini"))
     seen: dict[str, object] = {}
 
-    def form(dialog: QDialog) -> None:
+    def first(dialog: QDialog) -> None:
+        seen["role"] = dialog.findChild(QComboBox, "role").currentText()
         type_into(qtbot, dialog, "name", "Dr Admin")
         type_into(qtbot, dialog, "password", ADMIN)
         type_into(qtbot, dialog, "password_again", ADMIN)
         dialog.accept()
 
+    def nurse(dialog: QDialog) -> None:
+        type_into(qtbot, dialog, "name", "Nora")
+        combo = dialog.findChild(QComboBox, "role")
+        combo.setCurrentIndex(combo.findData(Role.NURSE))
+        type_into(qtbot, dialog, "password", NURSE)
+        type_into(qtbot, dialog, "password_again", NURSE)
+        dialog.accept()
+
     def users(dialog: QDialog) -> None:
-        with answering_dialog(form, of=QDialog):
+        assert isinstance(dialog, UsersDialog)
+        with answering_dialog(first, of=QDialog):
+            dialog.add_button.click()
+        with answering_dialog(nurse, of=QDialog):  # at once: no sign-in in between
             dialog.add_button.click()
         dialog.reject()
+
+    with answering_dialog(users, of=UsersDialog):
+        menu_action(window, "Settings → Users…").trigger()
+    assert seen["role"] == "administrator"
+    assert window.services.user == "Dr Admin"
+    assert [a.name for a in services.accounts.listed()] == ["Dr Admin", "Nora"]
+    assert menu_action(window, "File → Sign out…").isVisible()
+
+
+def test_an_account_added_elsewhere_asks_the_open_window_to_sign_in(
+    qtbot: QtBot, services: Services, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, services, str(tmp_path / "settings.ini"))
+    services.accounts.add("Dr Admin", Role.ADMIN, ADMIN)  # by the command line, or a sync
+    seen: dict[str, object] = {}
 
     def sign_in(dialog: QDialog) -> None:
         assert isinstance(dialog, SignInDialog)
@@ -183,9 +210,21 @@ def test_the_first_account_added_in_the_window_signs_in_at_once(
         type_into(qtbot, dialog, "password", ADMIN)
         qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
 
-    with answering_dialog(sign_in, of=SignInDialog), answering_dialog(users, of=UsersDialog):
-        menu_action(window, "Settings → Users…").trigger()
+    with answering_dialog(sign_in, of=SignInDialog):
+        window.signing.timer.timeout.emit()
     assert str(seen["why"]).startswith("This database has accounts now")
     assert seen["hidden"] is True
     assert window.services.user == "Dr Admin"
-    assert menu_action(window, "File → Sign out…").isVisible()
+
+
+def test_enter_after_the_name_goes_on_to_the_password_without_a_try(
+    qtbot: QtBot, ward: Services
+) -> None:
+    dialog = SignInDialog(ward.accounts, "ward.sqlite")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name, "Nora")
+    qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
+    assert dialog.isVisible() and not dialog.problem.isVisible()
+    assert dialog.focusWidget() is dialog.password
+    assert not [e for e in ward.trail.entries() if e.action == "sign_in_failed"]

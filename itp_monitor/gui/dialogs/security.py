@@ -95,6 +95,7 @@ class SecurityDialog(QDialog):
         box.addLayout(form)
         self.encrypt_button = QPushButton("Encrypt now")
         self.encrypt_button.setObjectName("encrypt")
+        self.encrypt_button.setAutoDefault(False)  # Enter in a field encrypts nothing
         self.encrypt_button.clicked.connect(self.encrypt)
         box.addWidget(self.encrypt_button, alignment=Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.encrypt_box)
@@ -115,6 +116,7 @@ class SecurityDialog(QDialog):
         else:
             self.state.setText(PLAIN if possible else f"{PLAIN}<br><br>{CANNOT}")
         self.encrypt_box.setVisible(not encrypted and possible)
+        self.adjustSize()
 
     def _choice(self) -> KeyChoice:
         if self.in_store.isChecked():
@@ -184,6 +186,11 @@ def encrypted_box(parent: QWidget, said: str, recovery: str | None) -> QDialog:
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
     buttons.accepted.connect(box.accept)
     layout.addWidget(buttons)
+    if recovery is not None:  # a stray Enter must not close the only sight of the key
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("I have written it down")
+        ok.setAutoDefault(False)
+        ok.setDefault(False)
     return box
 
 

@@ -66,6 +66,12 @@ class SignInDialog(QDialog):
         (self.password if name else self.name).setFocus()
 
     def try_sign_in(self) -> None:
+        if not self.name.text().strip():
+            self.name.setFocus()
+            return
+        if not self.password.text():  # Enter after the name: on to the password, no try
+            self.password.setFocus()
+            return
         try:
             self.account = self.accounts.sign_in(self.name.text(), self.password.text())
         except AccountRefused as e:
@@ -81,6 +87,7 @@ class SignInDialog(QDialog):
         self.problem.setVisible(True)
         self.password.clear()
         self.password.setFocus()
+        self.adjustSize()  # a lock-out's longer words shown whole
 
 
 def sign_in(

@@ -29,6 +29,7 @@ from itp_monitor.domain.vocab import Role
 from itp_monitor.services.accounts import (
     IDLE_MINUTES,
     MAX_IDLE_MINUTES,
+    MIN_PASSWORD,
     AccountRefused,
     AccountService,
 )
@@ -59,8 +60,10 @@ class PasswordDialog(QDialog):
         if first:  # the first account must be an administrator's
             self.role.setCurrentIndex(self.role.findData(Role.ADMIN))
             self.role.setEnabled(False)
+            self.role.setToolTip("The first account is an administrator's: it manages the rest")
         self.password = QLineEdit()
         self.password.setObjectName("password")
+        self.password.setPlaceholderText(f"at least {MIN_PASSWORD} characters")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.again = QLineEdit()
         self.again.setObjectName("password_again")
@@ -111,6 +114,7 @@ class UsersDialog(QDialog):
         self.reset_button = QPushButton("New &password…")
         self.reset_button.setObjectName("reset")
         for button in (self.add_button, self.disable_button, self.reset_button):
+            button.setAutoDefault(False)  # Enter in the minutes box opens nothing
             row.addWidget(button)
         row.addStretch()
         row.addWidget(QLabel("Lock the window after"))
@@ -163,7 +167,8 @@ class UsersDialog(QDialog):
         QMessageBox.warning(self, TITLE, f"Not done: {text}.")
 
     def add(self) -> None:
-        form = PasswordDialog(self, first=not self.accounts.listed())
+        first = not self.accounts.listed()
+        form = PasswordDialog(self, first=first)
         if form.exec() != QDialog.DialogCode.Accepted:
             return
         try:
@@ -171,6 +176,9 @@ class UsersDialog(QDialog):
                 raise AccountRefused("the two passwords differ")
             role = Role(form.role.currentData())  # Qt hands back the role's text
             done = self.accounts.add(form.name.text(), role, form.password.text())
+            if first:  # whoever made it is its administrator: signed in, to add the rest
+                signed = self.accounts.sign_in(done.name, form.password.text())
+                self.parent_window().signing.began(signed)
         except (AccountRefused, StorageFailure) as e:
             self._refused(e)
             return
