@@ -65,34 +65,14 @@ class Signing(QObject):
         """Once the database has an account while nobody is signed in (an administrator
         just added the first, here or elsewhere, or a sync brought them): a sign-in now,
         so that nothing more is recorded under the computer's user."""
-        window = self.window
         if self.account is not None or self.locked:
             return
         try:
-            if not window.services.accounts.required():
+            if not self.window.services.accounts.required():
                 return
         except Exception:
             return
-        self.locked = True
-        window.pages.setVisible(False)
-        window.menuBar().setEnabled(False)
-        try:
-            account = sign_in(
-                window.services.accounts,
-                window.services.db.location.name(),
-                parent=window,
-                why="This database has accounts now: everyone signs in. ",
-            )
-        finally:
-            self.locked = False
-        if account is None:
-            window.close()
-            return
-        self.signed_in(account)
-        window.pages.setVisible(True)
-        window.menuBar().setEnabled(True)
-        self._watch_input()
-        self.last_input = time.monotonic()
+        self._ask("This database has accounts now: everyone signs in. ", "")
 
     @property
     def idle_minutes(self) -> int:
@@ -123,6 +103,11 @@ class Signing(QObject):
         closes the window."""
         if self.account is None or self.locked:
             return
+        self._ask(why, self.account.name if keep_name else "")
+
+    def _ask(self, why: str, name: str) -> None:
+        """The records hidden and the menus closed while a sign-in is asked; whoever signs
+        in carries on, and Quit closes the window."""
         window = self.window
         self.locked = True
         window.pages.setVisible(False)
@@ -134,7 +119,7 @@ class Signing(QObject):
                 window.services.db.location.name(),
                 parent=window,
                 why=why,
-                name=self.account.name if keep_name else "",
+                name=name,
             )
         finally:
             self.locked = False
@@ -142,10 +127,9 @@ class Signing(QObject):
         if account is None:
             window.close()
             return
-        self.signed_in(account)
+        self.began(account)
         window.pages.setVisible(True)
         window.menuBar().setEnabled(True)
-        self.last_input = time.monotonic()
 
     def signed_in(self, account: AccountInfo) -> None:
         if self.account is None or account.name != self.account.name:
@@ -163,7 +147,8 @@ class Signing(QObject):
         self.label.setVisible(True)
 
     def began(self, account: AccountInfo) -> None:
-        """The first account, just added in this window by its administrator: signed in."""
+        """`account` signed in to this window (after the lock, or the first account just
+        added here by its administrator): its role applied, the idle time counted."""
         self.signed_in(account)
         self._watch_input()
         self.last_input = time.monotonic()

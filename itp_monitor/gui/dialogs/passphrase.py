@@ -7,10 +7,11 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
-    QLineEdit,
     QVBoxLayout,
     QWidget,
 )
+
+from itp_monitor.gui.widgets.secret import secret_field
 
 TITLE = "ITP Monitor"
 OPEN_TEXT = "Open"
@@ -34,9 +35,7 @@ class PassphraseDialog(QDialog):
         question.setObjectName("question")
         question.setWordWrap(True)
         layout.addWidget(question)
-        self.field = QLineEdit()
-        self.field.setObjectName("passphrase_field")
-        self.field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.field = secret_field("passphrase_field")
         self.field.setAccessibleName("Passphrase or recovery key")
         layout.addWidget(self.field)
         self.wrong = QLabel("That does not open this database: check it and type it again.")

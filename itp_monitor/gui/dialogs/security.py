@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from itp_monitor.gui.widgets.secret import secret_field
 from itp_monitor.services.encryption import (
     MIN_PASSPHRASE,
     EncryptRefused,
@@ -83,13 +84,8 @@ class SecurityDialog(QDialog):
         box.addWidget(self.in_store)
         box.addWidget(self.by_passphrase)
         form = QFormLayout()
-        self.passphrase = QLineEdit()
-        self.passphrase.setObjectName("passphrase")
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase.setPlaceholderText(f"at least {MIN_PASSPHRASE} characters")
-        self.again = QLineEdit()
-        self.again.setObjectName("passphrase_again")
-        self.again.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase = secret_field("passphrase", f"at least {MIN_PASSPHRASE} characters")
+        self.again = secret_field("passphrase_again")
         form.addRow("Passphrase:", self.passphrase)
         form.addRow("Again:", self.again)
         box.addLayout(form)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from itp_monitor.gui.widgets.secret import secret_field
 from itp_monitor.services.accounts import AccountInfo, AccountRefused, AccountService
 from itp_monitor.services.errors import StorageFailure
 
@@ -45,9 +46,7 @@ class SignInDialog(QDialog):
         form = QFormLayout()
         self.name = QLineEdit(name)
         self.name.setObjectName("name")
-        self.password = QLineEdit()
-        self.password.setObjectName("password")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password = secret_field("password")
         form.addRow("&Name:", self.name)
         form.addRow("&Password:", self.password)
         layout.addLayout(form)

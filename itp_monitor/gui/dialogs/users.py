@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from itp_monitor.domain.vocab import Role
+from itp_monitor.gui.widgets.secret import secret_field
 from itp_monitor.services.accounts import (
     IDLE_MINUTES,
     MAX_IDLE_MINUTES,
@@ -61,13 +62,8 @@ class PasswordDialog(QDialog):
             self.role.setCurrentIndex(self.role.findData(Role.ADMIN))
             self.role.setEnabled(False)
             self.role.setToolTip("The first account is an administrator's: it manages the rest")
-        self.password = QLineEdit()
-        self.password.setObjectName("password")
-        self.password.setPlaceholderText(f"at least {MIN_PASSWORD} characters")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.again = QLineEdit()
-        self.again.setObjectName("password_again")
-        self.again.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password = secret_field("password", f"at least {MIN_PASSWORD} characters")
+        self.again = secret_field("password_again")
         form.addRow("&Name:", self.name)
         if name is None:
             form.addRow("&Role:", self.role)
