@@ -81,7 +81,7 @@ class AccountService(ServiceBase):
     def required(self) -> bool:
         """Whether anyone must sign in: once an active account exists."""
         with self.db.reading() as session:
-            return bool(session.scalar(select(func.count()).where(Account.active)))
+            return _active(session) > 0
 
     def listed(self) -> list[AccountInfo]:
         with self.db.reading() as session:
@@ -124,11 +124,9 @@ class AccountService(ServiceBase):
             row = _find(session, name)
             if row is None:
                 refused: str | None = WRONG
-            elif not row.active:
-                refused = f"the account {row.name} is disabled: ask an administrator"
-            elif row.locked_until_utc is not None and row.locked_until_utc > now_utc:
-                refused = _locked_words(row, self.clock(), now_utc)
-                self._note(session, row, AuditAction.SIGN_IN_FAILED, now_utc, "locked")
+            elif (refused := self._standing(row, now_utc)) is not None:
+                if row.active:  # locked: the try is noted
+                    self._note(session, row, AuditAction.SIGN_IN_FAILED, now_utc, "locked")
             elif not _matches(row.password_hash, password):
                 refused = self._wrong(session, row, now_utc)
             else:
@@ -151,11 +149,19 @@ class AccountService(ServiceBase):
             row = _find(session, name)
             if row is None or not _matches(row.password_hash, password):
                 raise SignInRefused(WRONG)
-            if not row.active:
-                raise SignInRefused(f"the account {row.name} is disabled: ask an administrator")
-            if row.locked_until_utc is not None and row.locked_until_utc > now_utc:
-                raise SignInRefused(_locked_words(row, self.clock(), now_utc))
+            refused = self._standing(row, now_utc)
+            if refused is not None:
+                raise SignInRefused(refused)
             return _info(row)
+
+    def _standing(self, row: Account, now_utc: datetime) -> str | None:
+        """Why the account may not sign in whatever the password (disabled, locked), or
+        None."""
+        if not row.active:
+            return f"the account {row.name} is disabled: ask an administrator"
+        if row.locked_until_utc is not None and row.locked_until_utc > now_utc:
+            return _locked_words(row, self.clock(), now_utc)
+        return None
 
     def _wrong(self, session: Session, row: Account, now_utc: datetime) -> str:
         row.failed_in_row += 1
@@ -207,7 +213,7 @@ class AccountService(ServiceBase):
             self._as_administrator(session)
             if _find(session, name) is not None:
                 raise AccountRefused(f"there is an account named {name} already")
-            if role is not Role.ADMIN and not _any_active(session, Role.ADMIN):
+            if role is not Role.ADMIN and _active(session, Role.ADMIN) == 0:
                 raise AccountRefused("the first account must be an administrator (--role admin)")
             row = Account(
                 name=name,
@@ -230,7 +236,7 @@ class AccountService(ServiceBase):
             row = self._existing(session, name)
             if not row.active:
                 raise AccountRefused(f"the account {row.name} is disabled already")
-            if row.role == Role.ADMIN and _active_admins(session) <= 1:
+            if row.role == Role.ADMIN and _active(session, Role.ADMIN) <= 1:
                 raise AccountRefused(
                     f"{row.name} is the last active administrator: add another one first"
                 )
@@ -257,7 +263,7 @@ class AccountService(ServiceBase):
     def _as_administrator(self, session: Session) -> None:
         """Refuses unless whoever acts is an active administrator; with no administrator
         yet, anyone may add the first."""
-        if _active_admins(session) > 0:
+        if _active(session, Role.ADMIN) > 0:
             require_role(session, self.user, Role.ADMIN, "managing accounts")
 
     def may(self, needed: Role) -> bool:
@@ -305,7 +311,7 @@ class NotAllowed(AccountRefused):
 def require_role(session: Session, user: str, needed: Role, what: str) -> None:
     """Refuses (NotAllowed) `what` unless the database has no active account, or `user`
     is an active account whose role may do what `needed` may."""
-    if not session.scalar(select(func.count()).where(Account.active)):
+    if _active(session) == 0:
         return
     actor = _find(session, user)
     if actor is None or not actor.active or not Role(actor.role).may(needed):
@@ -322,13 +328,11 @@ def _find(session: Session, name: str) -> Account | None:
     return session.scalar(select(Account).where(Account.name_key == _key(name)))
 
 
-def _any_active(session: Session, role: Role) -> bool:
-    query = select(func.count()).where(Account.active, Account.role == role.value)
-    return bool(session.scalar(query))
-
-
-def _active_admins(session: Session) -> int:
-    query = select(func.count()).where(Account.active, Account.role == Role.ADMIN.value)
+def _active(session: Session, role: Role | None = None) -> int:
+    """How many active accounts there are (of `role`, when given)."""
+    query = select(func.count()).where(Account.active)
+    if role is not None:
+        query = query.where(Account.role == role.value)
     return int(session.scalar(query) or 0)
 
 

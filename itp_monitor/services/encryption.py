@@ -211,16 +211,6 @@ def _alone(path: Path) -> None:
         )
 
 
-def _counts(connection: sqlite3.Connection) -> dict[str, int]:
-    tables = [
-        name
-        for (name,) in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
-    return {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
-
-
 def _encrypt_database(path: Path, key: cipher.Key, user: str, at_utc: datetime, how: str) -> Path:
     temp = path.with_name(path.name + TEMP_SUFFIX)
     temp.unlink(missing_ok=True)
@@ -232,7 +222,7 @@ def _encrypt_database(path: Path, key: cipher.Key, user: str, at_utc: datetime, 
         lock.execute("PRAGMA journal_mode=DELETE")
         lock.execute("BEGIN EXCLUSIVE")
         lock.execute("COMMIT")
-        before = _counts(lock)
+        before = sqlite.table_counts(lock)
         name = str(temp.absolute()).replace("'", "''")
         lock.execute(f"ATTACH DATABASE '{name}' AS encrypted KEY {key.pragma_for_new()}")
         lock.execute("SELECT sqlcipher_export('encrypted')")
@@ -276,7 +266,7 @@ def _verify(path: Path, expected: dict[str, int], added: dict[str, int] | None =
         result = [row[0] for row in copy.execute("PRAGMA integrity_check")]
         if result != ["ok"]:
             raise OSError(f"the encrypted copy fails SQLite's integrity check: {result[:2]}")
-        held = _counts(copy)
+        held = sqlite.table_counts(copy)
     for table, rows in expected.items():
         want = rows + (added or {}).get(table, 0)
         if held.get(table) != want:
@@ -288,7 +278,7 @@ def _encrypt_copy(copy: Path) -> None:
     temp.unlink(missing_ok=True)
     try:
         with closing(cipher.connect(copy, "mode=ro")) as plain:
-            before = _counts(plain)
+            before = sqlite.table_counts(plain)
         cipher.copy_file(copy, temp)
         settle(temp)
         _verify(temp, before)

@@ -111,7 +111,7 @@ class SyncService(ServiceBase):
             and cipher.encrypted(here)
             and there is not None
             and there.is_file()
-            and there.stat().st_size > 0
+            and not cipher.absent(there)
             and not cipher.encrypted(there)
         ):
             raise SyncRefused(

@@ -183,7 +183,8 @@ def encrypted(path: Path) -> bool:
         return False
 
 
-def _new(path: Path) -> bool:
+def absent(path: Path) -> bool:
+    """Whether there is no database at `path` yet: no file, or an empty one."""
     try:
         return path.stat().st_size == 0
     except FileNotFoundError:
@@ -206,7 +207,7 @@ def connect(path: Path, query: str = "", **kwargs: Any) -> sqlite3.Connection:
         if found is None:
             raise KeyRefused(Failure.NO_KEY, path)
         pragma = found.pragma_for(path)
-    elif key is not None and _new(path) and "mode=ro" not in query:
+    elif key is not None and absent(path) and "mode=ro" not in query:
         if sqlcipher is None:
             raise KeyRefused(Failure.NO_CIPHER, path)
         pragma = key.pragma_for_new()
@@ -235,7 +236,7 @@ def driver_module(path: Path) -> Any:
     """The DB-API module SQLAlchemy must know for the file's connections (its errors are
     what SQLAlchemy wraps): SQLCipher's for an encrypted file, or a new one while a key
     is in use; else None (the default, Python's sqlite3)."""
-    if encrypted(path) or (_in_use is not None and _new(path)):
+    if encrypted(path) or (_in_use is not None and absent(path)):
         return sqlcipher
     return None
 

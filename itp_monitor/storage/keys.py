@@ -13,8 +13,6 @@ passphrase uses it, and its backups too.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from itp_monitor.storage import cipher
 from itp_monitor.storage.database import Location
 
@@ -71,14 +69,7 @@ def prepare(location: Location) -> None:
     if cipher.encrypted(path):
         if cipher.in_use() is None:
             cipher.use(find())
-    elif _absent(path):
+    elif cipher.absent(path):
         cipher.use(cipher.in_use() or cipher.from_environment())
     else:
         cipher.use(None)
-
-
-def _absent(path: Path) -> bool:
-    try:
-        return path.stat().st_size == 0
-    except FileNotFoundError:
-        return True

@@ -156,6 +156,17 @@ def backup(engine: Engine, target: Path) -> None:
             destination.close()
 
 
+def table_counts(connection: sqlite3.Connection) -> dict[str, int]:
+    """How many rows each table of the file holds, read on the driver's connection."""
+    tables = [
+        name
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
 def backup_counted(engine: Engine, target: Path) -> dict[str, int]:
     """Copies the live database to `target` as `backup` does, and returns how many rows
     each table held in the copied state: counted in the same read transaction that the
@@ -164,16 +175,7 @@ def backup_counted(engine: Engine, target: Path) -> dict[str, int]:
         source = driver_connection(connection)
         source.execute("BEGIN")  # one snapshot for the counts and the copy
         try:
-            tables = [
-                name
-                for (name,) in source.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' "
-                    "AND name NOT LIKE 'sqlite_%'"
-                )
-            ]
-            counts = {
-                t: source.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables
-            }
+            counts = table_counts(source)
             destination = cipher.connect(target)  # encrypted as the database is
             try:
                 source.backup(destination)
